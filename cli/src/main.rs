@@ -1,0 +1,96 @@
+//! `tinyml`: inspect, run and benchmark TensorFlow Lite models with the TinyML Playground
+//! engine. Scripts depend on the argument forms and JSON keys; see README.md.
+
+mod bench;
+mod inspect;
+mod run;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "tinyml",
+    version,
+    about = "Run TensorFlow Lite models as TFLM runs them on a microcontroller"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Ops, tensors, inputs, outputs, the arena plan and the exact arena size a model needs.
+    Inspect {
+        /// The .tflite file.
+        model: PathBuf,
+        /// Print JSON (keys: arena_bytes, ops, inputs, outputs, tensors, plan).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a model on raw little-endian tensor files.
+    ///
+    /// One --input per model input and one --output per model output, in order. An input file
+    /// holding k whole tensors runs k invocations in sequence (state carried over); the outputs
+    /// of all invocations are concatenated.
+    Run {
+        /// The .tflite file.
+        model: PathBuf,
+        /// Raw input tensor bytes, one file per model input.
+        #[arg(long = "input", required = true)]
+        inputs: Vec<PathBuf>,
+        /// Where to write raw output tensor bytes, one file per model output.
+        #[arg(long = "output", required = true)]
+        outputs: Vec<PathBuf>,
+    },
+    /// Time inference: median and minimum per invocation, and a per-op breakdown.
+    Bench {
+        /// The .tflite file.
+        model: PathBuf,
+        /// Timed invocations (after warm-up).
+        #[arg(long, default_value_t = 100)]
+        iterations: usize,
+        /// Print JSON (keys: median_us, min_us, iterations, ops).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Reads a model file, with the path in the error.
+pub fn read_model(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect { model, json } => inspect::inspect(&model, json),
+        Command::Run {
+            model,
+            inputs,
+            outputs,
+        } => run::run(&model, &inputs, &outputs),
+        Command::Bench {
+            model,
+            iterations,
+            json,
+        } => bench::bench(&model, iterations, json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One plain line: the chain of contexts, outermost first.
+            let msg = e
+                .chain()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(": ");
+            eprintln!("tinyml: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! Kernels, one op family a file, and the registry that maps builtin op codes to them.
+//!
+//! Every kernel is a pair of functions. `prepare` runs once, when the interpreter is allocated:
+//! it checks types and shapes, precomputes multipliers, and writes a plain-data parameter record
+//! into the arena. `eval` runs at every invoke: it reads that record and does the arithmetic,
+//! in the same order of operations as TFLM's reference kernel so results match bit for bit.
+//!
+//! Adding an op: its kernel file, one line in [`REGISTRY`], its test.
+
+use bytemuck::Pod;
+
+use crate::arena::{self, Loc, Reader};
+use crate::error::{Error, Result};
+use crate::format::flatbuf::Table;
+use crate::model::{Model, OpInfo};
+use crate::tensor::TensorInfo;
+
+pub mod fully_connected;
+pub mod reshape;
+pub mod variable;
+
+/// How a kernel is registered.
+#[derive(Debug)]
+pub struct Registration {
+    /// Builtin op code.
+    pub code: u16,
+    /// Highest operator version the kernel accepts.
+    pub max_version: u16,
+    /// Checks the op and writes its parameters.
+    pub prepare: fn(&mut Prepare<'_, '_>) -> Result<()>,
+    /// Runs the op.
+    pub eval: fn(&mut Eval<'_>) -> Result<()>,
+    /// The op only changes the shape: its output may share its input's bytes.
+    pub aliases_input: bool,
+}
+
+/// Every op the engine runs.
+pub static REGISTRY: &[Registration] = &[
+    fully_connected::FULLY_CONNECTED,
+    reshape::RESHAPE,
+    reshape::SQUEEZE,
+    reshape::EXPAND_DIMS,
+    variable::VAR_HANDLE,
+    variable::READ_VARIABLE,
+    variable::ASSIGN_VARIABLE,
+    variable::CALL_ONCE,
+];
+
+/// The registration for `code` at `version`, if the engine runs it.
+pub fn lookup(code: u16, version: u16) -> Option<&'static Registration> {
+    REGISTRY
+        .iter()
+        .find(|r| r.code == code && version <= r.max_version)
+}
+
+/// Global index of a tensor (across subgraphs); [`TensorId::NONE`] for an omitted input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(transparent)]
+pub struct TensorId(pub u32);
+
+impl TensorId {
+    /// An omitted optional tensor.
+    pub const NONE: TensorId = TensorId(u32::MAX);
+}
+
+/// A run of values a kernel stored in the arena at prepare time (per-channel multipliers).
+#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
+pub struct ArrayRef {
+    /// Arena offset.
+    pub offset: u32,
+    /// Length in bytes.
+    pub len: u32,
+}
+
+impl ArrayRef {
+    /// The array's location.
+    pub fn loc(&self) -> Loc {
+        if self.len == 0 {
+            Loc::None
+        } else {
+            Loc::Arena(self.offset as usize, self.len as usize)
+        }
+    }
+}
+
+/// Services the interpreter offers a kernel's `prepare`.
+pub trait PrepareHost {
+    /// Global id of subgraph-local tensor `t` of the current subgraph.
+    fn tensor_id(&self, t: i32) -> TensorId;
+    /// Allocates `bytes` of persistent arena; returns its offset.
+    fn alloc_persistent(&mut self, bytes: usize) -> Result<usize>;
+    /// The arena (persistent allocations are written through it).
+    fn arena_mut(&mut self) -> &mut [u8];
+    /// The resource variable a `RESOURCE` tensor refers to: (index, buffer offset, size).
+    fn resource(&self, t: i32) -> Result<(u32, usize, usize)>;
+}
+
+/// What a kernel's `prepare` sees: the op, its tensors, and where to put its parameters.
+pub struct Prepare<'p, 'm> {
+    /// The model.
+    pub model: &'p Model<'m>,
+    /// The op.
+    pub op: OpInfo<'m>,
+    /// Its subgraph.
+    pub subgraph: usize,
+    pub(crate) host: &'p mut dyn PrepareHost,
+    pub(crate) params: Option<(u32, u32)>,
+    pub(crate) scratch: usize,
+    pub(crate) macs: u64,
+}
+
+impl<'p, 'm> Prepare<'p, 'm> {
+    fn index(&self, list: crate::format::flatbuf::Vector<'m>, k: usize) -> Result<i32> {
+        if k >= list.len() {
+            return Err(self.unsupported("fewer tensors than it needs"));
+        }
+        list.i32(k)
+    }
+
+    /// Number of inputs (including omitted ones).
+    pub fn input_count(&self) -> Result<usize> {
+        Ok(self.op.inputs()?.len())
+    }
+    /// Number of outputs.
+    pub fn output_count(&self) -> Result<usize> {
+        Ok(self.op.outputs()?.len())
+    }
+    /// Input `k`, which must be present.
+    pub fn input(&self, k: usize) -> Result<TensorInfo<'m>> {
+        self.opt_input(k)?
+            .ok_or(self.unsupported("a required input omitted"))
+    }
+    /// Input `k`, or `None` when omitted (index -1 or past the list).
+    pub fn opt_input(&self, k: usize) -> Result<Option<TensorInfo<'m>>> {
+        let list = self.op.inputs()?;
+        if k >= list.len() {
+            return Ok(None);
+        }
+        let t = list.i32(k)?;
+        if t < 0 {
+            return Ok(None);
+        }
+        self.model.tensor(self.subgraph, t as usize).map(Some)
+    }
+    /// Output `k`.
+    pub fn output(&self, k: usize) -> Result<TensorInfo<'m>> {
+        let t = self.index(self.op.outputs()?, k)?;
+        if t < 0 {
+            return Err(self.unsupported("an omitted output"));
+        }
+        self.model.tensor(self.subgraph, t as usize)
+    }
+    /// Global id of input `k` ([`TensorId::NONE`] if omitted).
+    pub fn input_id(&self, k: usize) -> Result<TensorId> {
+        let list = self.op.inputs()?;
+        if k >= list.len() {
+            return Ok(TensorId::NONE);
+        }
+        Ok(self.host.tensor_id(list.i32(k)?))
+    }
+    /// Global id of output `k`.
+    pub fn output_id(&self, k: usize) -> Result<TensorId> {
+        let t = self.index(self.op.outputs()?, k)?;
+        Ok(self.host.tensor_id(t))
+    }
+    /// Subgraph-local index of input `k` (-1 if omitted).
+    pub fn input_index(&self, k: usize) -> Result<i32> {
+        let list = self.op.inputs()?;
+        if k >= list.len() {
+            return Ok(-1);
+        }
+        list.i32(k)
+    }
+    /// The builtin options table, if any.
+    pub fn options(&self) -> Result<Option<Table<'m>>> {
+        self.op.options()
+    }
+    /// An `UnsupportedParams` error for this op.
+    pub fn unsupported(&self, what: &'static str) -> Error {
+        Error::UnsupportedParams {
+            code: self.op.code,
+            op: self.op.index,
+            what,
+        }
+    }
+    /// An `InvalidModel` error for this op.
+    pub fn invalid(&self, what: &'static str) -> Error {
+        Error::invalid(what, self.op.index as usize)
+    }
+
+    /// Stores the op's parameter record; `eval` reads it back with [`Eval::params`].
+    pub fn set_params<P: Pod>(&mut self, params: &P) -> Result<()> {
+        let bytes = bytemuck::bytes_of(params);
+        let off = self.host.alloc_persistent(bytes.len())?;
+        if let Some(dst) = self.host.arena_mut().get_mut(off..off + bytes.len()) {
+            dst.copy_from_slice(bytes);
+        }
+        self.params = Some((off as u32, bytes.len() as u32));
+        Ok(())
+    }
+
+    /// Stores `n` i32 values computed by `f` (per-channel multipliers and the like).
+    pub fn push_i32s(
+        &mut self,
+        n: usize,
+        mut f: impl FnMut(usize) -> Result<i32>,
+    ) -> Result<ArrayRef> {
+        let bytes = n.checked_mul(4).ok_or(Error::TooLarge)?;
+        let off = self.host.alloc_persistent(bytes)?;
+        for i in 0..n {
+            let v = f(i)?;
+            if let Some(dst) = self.host.arena_mut().get_mut(off + 4 * i..off + 4 * i + 4) {
+                dst.copy_from_slice(&v.to_le_bytes());
+            }
+        }
+        Ok(ArrayRef {
+            offset: off as u32,
+            len: bytes as u32,
+        })
+    }
+
+    /// Allocates persistent state (zeroed when the interpreter is reset).
+    pub fn persistent_state(&mut self, bytes: usize) -> Result<ArrayRef> {
+        let off = self.host.alloc_persistent(bytes)?;
+        if let Some(dst) = self.host.arena_mut().get_mut(off..off + bytes) {
+            dst.fill(0);
+        }
+        Ok(ArrayRef {
+            offset: off as u32,
+            len: bytes as u32,
+        })
+    }
+
+    /// Asks for `bytes` of scratch memory, alive only while this op runs; [`Eval::scratch`]
+    /// gives it back. One request per op (a kernel that needs several carves them up).
+    pub fn request_scratch(&mut self, bytes: usize) {
+        self.scratch = bytes;
+    }
+
+    /// Records how many multiply-accumulates one run of the op does (for the profiler).
+    pub fn set_macs(&mut self, macs: u64) {
+        self.macs = macs;
+    }
+
+    /// The resource variable behind `RESOURCE` input `k`: (index, buffer offset, size).
+    pub fn resource(&self, k: usize) -> Result<(u32, usize, usize)> {
+        let t = self.index(self.op.inputs()?, k)?;
+        self.host.resource(t)
+    }
+}
+
+/// Services the interpreter offers a kernel's `eval`.
+pub struct Eval<'e> {
+    pub(crate) model: &'e [u8],
+    pub(crate) arena: &'e mut [u8],
+    pub(crate) tensors_at: usize,
+    pub(crate) params: (u32, u32),
+    pub(crate) scratch: Loc,
+}
+
+impl<'e> Eval<'e> {
+    /// The op's parameter record.
+    pub fn params<P: Pod>(&self) -> Result<P> {
+        let (off, len) = (self.params.0 as usize, self.params.1 as usize);
+        if len != core::mem::size_of::<P>() {
+            return Err(Error::malformed("kernel parameters"));
+        }
+        arena::get::<P>(self.arena, off)
+    }
+
+    /// Where tensor `id`'s bytes are.
+    pub fn loc(&self, id: TensorId) -> Result<Loc> {
+        if id == TensorId::NONE {
+            return Ok(Loc::None);
+        }
+        crate::interpreter::tensor_loc(self.arena, self.tensors_at, id.0 as usize)
+    }
+
+    /// The op's scratch memory.
+    pub fn scratch(&self) -> Loc {
+        self.scratch
+    }
+
+    /// Splits the arena into mutable `outs` and a reader for everything else.
+    pub fn split<const N: usize>(
+        &mut self,
+        outs: [Loc; N],
+    ) -> Result<(Reader<'_>, [&mut [u8]; N])> {
+        arena::split(self.model, self.arena, outs)
+    }
+
+    /// Copies `src` into `dst` where both are tensors (used by shape-only ops and variables).
+    pub fn copy(&mut self, src: Loc, dst: Loc) -> Result<()> {
+        if src == dst {
+            return Ok(());
+        }
+        if src.len() != dst.len() {
+            return Err(Error::invalid("copy between tensors of different sizes", 0));
+        }
+        let (reader, [out]) = self.split([dst])?;
+        out.copy_from_slice(reader.get(src)?);
+        Ok(())
+    }
+}
