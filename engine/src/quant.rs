@@ -9,12 +9,12 @@
 //! Multipliers are Q0.31 fixed point: a real multiplier `m` is `q * 2^shift` with
 //! `q in [2^30, 2^31)` stored as an `i32`, and `shift` positive for a left shift.
 
-/// `(a * b * 2 + 2^31 rounding) >> 32`, saturating the single overflow case
+/// The high 32 bits of `2 * a * b`, rounded, saturating the single overflow case
 /// `a == b == i32::MIN` (gemmlowp `SaturatingRoundingDoublingHighMul`).
 ///
 /// The division by 2^31 truncates toward zero (C semantics), and the nudge is `2^30` for a
-/// non-negative product and `1 - 2^30` for a negative one: together they round half away from
-/// zero.
+/// non-negative product and `1 - 2^30` for a negative one: ties round toward +infinity
+/// (1.5 -> 2, -1.5 -> -1), which is what TFLM's outputs depend on.
 #[inline(always)]
 pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
     if a == b && a == i32::MIN {
@@ -192,11 +192,13 @@ mod tests {
             saturating_rounding_doubling_high_mul(1 << 30, 1 << 30),
             1 << 29
         );
-        // 3 * 2^30 * 2 / 2^32 = 1.5 -> 2; -1.5 -> -2
+        // gemmlowp's nudge-then-truncate rounds ties upward: 1.5 -> 2 but -1.5 -> -1,
+        // 0.5 -> 1 but -0.5 -> 0 (the nudge for negatives is 1 - 2^30, one short of a half).
         assert_eq!(saturating_rounding_doubling_high_mul(3, 1 << 30), 2);
-        assert_eq!(saturating_rounding_doubling_high_mul(-3, 1 << 30), -2);
-        assert_eq!(saturating_rounding_doubling_high_mul(1, 1 << 30), 1); // 0.5 -> 1
-        assert_eq!(saturating_rounding_doubling_high_mul(-1, 1 << 30), -1); // -0.5 -> -1
+        assert_eq!(saturating_rounding_doubling_high_mul(-3, 1 << 30), -1);
+        assert_eq!(saturating_rounding_doubling_high_mul(1, 1 << 30), 1);
+        assert_eq!(saturating_rounding_doubling_high_mul(-1, 1 << 30), 0);
+        assert_eq!(saturating_rounding_doubling_high_mul(-5, 1 << 30), -2); // -2.5 -> -2
         assert_eq!(
             saturating_rounding_doubling_high_mul(i32::MAX, i32::MAX),
             i32::MAX - 1
