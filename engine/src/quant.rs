@@ -263,9 +263,10 @@ mod tests {
         // reduced multiplier of 1<<30 is 1<<14; total shift 15: x * 2^14 / 2^15 = x/2 rounded up at .5
         assert_eq!(multiply_by_quantized_multiplier_64(3, 1 << 30, 0), 2);
         assert_eq!(multiply_by_quantized_multiplier_64(-3, 1 << 30, 0), -1);
+        // A multiplier at or above 0x7FFF0000 saturates to 0x7FFF: 2^40 * 32767 / 2^35.
         assert_eq!(
             multiply_by_quantized_multiplier_64(1 << 40, 0x7FFF_FFFF, -20),
-            1 << 20
+            1_048_544
         );
     }
 }
