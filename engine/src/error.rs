@@ -98,7 +98,9 @@ impl fmt::Display for Error {
         match *self {
             Error::NotTflite => write!(f, "not a TensorFlow Lite file"),
             Error::Malformed { what } => write!(f, "malformed model: cannot read {what}"),
-            Error::InvalidModel { what, index } => write!(f, "invalid model: {what} ({index})"),
+            Error::InvalidModel { what, index } => {
+                write!(f, "invalid model: {what} (index {index})")
+            }
             Error::UnsupportedOp { code, version } => write!(
                 f,
                 "Op {} v{version} is not supported",

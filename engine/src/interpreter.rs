@@ -312,7 +312,10 @@ fn same_variable(model: &Model<'_>, a: u32, b: u32) -> Result<bool> {
 }
 
 /// (container, shared_name) of the `VarHandleOptions` table at `pos` (0 = no options).
-fn variable_names(bytes: &[u8], pos: u32) -> Result<(Option<&[u8]>, Option<&[u8]>)> {
+/// A variable's (container, shared_name), either possibly absent.
+type VariableNames<'b> = (Option<&'b [u8]>, Option<&'b [u8]>);
+
+fn variable_names(bytes: &[u8], pos: u32) -> Result<VariableNames<'_>> {
     if pos == 0 {
         return Ok((None, None));
     }

@@ -185,14 +185,32 @@ pub struct TensorInfo<'a> {
 impl TensorInfo<'_> {
     /// The tensor's quantization, or an error naming the tensor when it has none or its scale is
     /// zero, negative or not finite: kernels that requantize need a real scale.
+    ///
+    /// The zero point must also lie in the element type's range (TFLM assumes it does; a
+    /// damaged file that breaks the assumption would otherwise overflow kernel arithmetic).
     pub fn require_quant(&self) -> Result<Quant> {
-        match self.quant {
-            Some(q) if q.scale.is_finite() && q.scale > 0.0 => Ok(q),
-            _ => Err(Error::invalid(
-                "tensor lacks a positive quantization scale",
+        let q = match self.quant {
+            Some(q) if q.scale.is_finite() && q.scale > 0.0 => q,
+            _ => {
+                return Err(Error::invalid(
+                    "tensor lacks a positive quantization scale",
+                    self.index as usize,
+                ))
+            }
+        };
+        let (lo, hi) = match self.dtype {
+            DType::I8 => (-128, 127),
+            DType::U8 => (0, 255),
+            DType::I16 => (-32768, 32767),
+            _ => (-65536, 65536),
+        };
+        if q.zero_point < lo || q.zero_point > hi {
+            return Err(Error::invalid(
+                "zero point outside the element type's range",
                 self.index as usize,
-            )),
+            ));
         }
+        Ok(q)
     }
 
     /// Scale and zero point if quantized, else `(0.0, 0)` (TFLM's "no quantization").

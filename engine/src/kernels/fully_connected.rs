@@ -80,11 +80,7 @@ fn prepare(ctx: &mut Prepare<'_, '_>) -> Result<()> {
     if output_depth > filter_rows || output_depth == 0 && output.elements() != 0 {
         return Err(ctx.invalid("FULLY_CONNECTED output depth exceeds filter rows"));
     }
-    let batches = if output_depth == 0 {
-        0
-    } else {
-        output.elements() / output_depth
-    };
+    let batches = output.elements().checked_div(output_depth).unwrap_or(0);
     if input.elements() < batches * accum_depth || filter.elements() < output_depth * accum_depth {
         return Err(ctx.invalid("FULLY_CONNECTED input smaller than batches x depth"));
     }
