@@ -16,7 +16,9 @@ use crate::model::{Model, OpInfo};
 use crate::tensor::TensorInfo;
 
 pub mod fully_connected;
+pub mod lstm;
 pub mod reshape;
+pub mod svdf;
 pub mod variable;
 
 /// How a kernel is registered.
@@ -44,6 +46,8 @@ pub static REGISTRY: &[Registration] = &[
     variable::READ_VARIABLE,
     variable::ASSIGN_VARIABLE,
     variable::CALL_ONCE,
+    svdf::SVDF,
+    lstm::UNIDIRECTIONAL_SEQUENCE_LSTM,
 ];
 
 /// The registration for `code` at `version`, if the engine runs it.
