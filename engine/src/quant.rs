@@ -178,6 +178,18 @@ pub fn clamp_i8(x: i32) -> i8 {
     x.clamp(-128, 127) as i8
 }
 
+// ---------------------------------------------------------------------------------------------
+// Recurrent kernels (SVDF, UNIDIRECTIONAL_SEQUENCE_LSTM)
+// ---------------------------------------------------------------------------------------------
+
+/// The nearest integer to `log2(x)` as TFLM's `CheckedLog2` computes it (the integer LSTM's
+/// cell-state scale power): in float, `logf(x) * (1 / logf(2))`, rounded half away from zero.
+/// TFLM ignores whether `x` was an exact power of two, and so does this.
+pub fn checked_log2(x: f32) -> i32 {
+    let l = libm::logf(x) * (1.0f32 / libm::logf(2.0));
+    roundf(l) as i32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,5 +280,14 @@ mod tests {
             multiply_by_quantized_multiplier_64(1 << 40, 0x7FFF_FFFF, -20),
             1_048_544
         );
+    }
+
+    #[test]
+    fn checked_log2_rounds_to_the_nearest_power() {
+        assert_eq!(checked_log2(1.0 / 4096.0), -12);
+        assert_eq!(checked_log2(1.0), 0);
+        assert_eq!(checked_log2(8.0), 3);
+        assert_eq!(checked_log2(0.0003), -12); // log2 = -11.70
+        assert_eq!(checked_log2(0.0002), -12); // log2 = -12.29
     }
 }

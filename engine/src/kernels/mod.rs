@@ -17,10 +17,12 @@ use crate::tensor::TensorInfo;
 
 pub mod concatenation;
 pub mod fully_connected;
+pub mod lstm;
 pub mod pad;
 pub mod reshape;
 pub mod slice;
 pub mod split;
+pub mod svdf;
 pub mod transpose;
 pub mod variable;
 
@@ -57,6 +59,8 @@ pub static REGISTRY: &[Registration] = &[
     split::SPLIT,
     split::SPLIT_V,
     transpose::TRANSPOSE,
+    svdf::SVDF,
+    lstm::UNIDIRECTIONAL_SEQUENCE_LSTM,
 ];
 
 /// The registration for `code` at `version`, if the engine runs it.
