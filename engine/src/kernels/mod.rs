@@ -16,7 +16,10 @@ use crate::model::{Model, OpInfo};
 use crate::tensor::TensorInfo;
 
 pub mod fully_connected;
+pub mod logistic_tanh;
+pub mod pool;
 pub mod reshape;
+pub mod softmax;
 pub mod variable;
 
 /// How a kernel is registered.
@@ -44,6 +47,11 @@ pub static REGISTRY: &[Registration] = &[
     variable::READ_VARIABLE,
     variable::ASSIGN_VARIABLE,
     variable::CALL_ONCE,
+    pool::AVERAGE_POOL_2D,
+    pool::MAX_POOL_2D,
+    softmax::SOFTMAX,
+    logistic_tanh::LOGISTIC,
+    logistic_tanh::TANH,
 ];
 
 /// The registration for `code` at `version`, if the engine runs it.
