@@ -1,6 +1,8 @@
 """LOGISTIC and TANH cases: float32, int8 and int16; ranks 1 to 5; input scales from tiny to
 large, power-of-two int16 scales (TFLM's multiplier-3 path, and TANH's one-bit shift) and
-general ones; zero points across the int8 range; int8 outputs with scales TFLM ignores."""
+general ones; zero points across the int8 range; int8 outputs with scales TFLM ignores; float
+inputs widened to +-40 by a FULLY_CONNECTED with a diagonal weight (past LOGISTIC's cutoffs at
+-9 and 16.6 and TANH's saturation)."""
 import numpy as np
 
 from opbuilder import Graph
@@ -29,6 +31,20 @@ def act_case(op, kind, shape, in_scale=None, in_zp=0, out_scale=None, out_zp=Non
     return g.build()
 
 
+def widened_float_case(op, n, gain):
+    """FULLY_CONNECTED by gain * identity (exact in float), then the activation."""
+    g = Graph()
+    x = g.tensor("FLOAT32", [1, n])
+    w = g.const("FLOAT32", [n, n], np.eye(n) * gain)
+    h = g.tensor("FLOAT32", [1, n])
+    y = g.tensor("FLOAT32", [1, n])
+    g.op("FULLY_CONNECTED", [x, w, -1], [h],
+         options=("FullyConnectedOptions", dict(fusedActivationFunction=0)))
+    g.op(op, [h], [y])
+    g.inputs, g.outputs = [x], [y]
+    return g.build()
+
+
 def cases(rng):
     out = []
     for op, tag in [("LOGISTIC", "logistic"), ("TANH", "tanh")]:
@@ -47,6 +63,8 @@ def cases(rng):
         for scale in [2.0 ** -12, 2.0 ** -11, 2.0 ** -13, 2.0 ** -10, 2.0 ** -15, 6 / 32768,
                       3e-5, 1e-7, 0.01, 0.5]:
             out.append((f"{tag}_int16_extreme_{scale}", act_case(op, "int16", [4, 16], scale)))
+        for gain in [4.0, 10.0, 25.0]:
+            out.append((f"{tag}_float_wide_{gain}", widened_float_case(op, 64, gain)))
         # int8 outputs whose quantization TFLM does not check (LOGISTIC checks only the
         # zero point): the kernel writes 1/256 (1/128) steps regardless.
         out.append((f"{tag}_int8_odd_output_scale",

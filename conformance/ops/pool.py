@@ -82,6 +82,10 @@ def cases(rng):
             for scale, zp in [(1e-6, 0), (0.05, 0), (3e-4, 1000)]:
                 out.append((f"{tag}_int16_extreme_s{scale}_z{zp}_act{act}",
                             pool_case(op, "int16", [1, 5, 5, 3], (2, 2), (1, 1), SAME, act, scale, zp)))
+        # The person detection model's final average pool (3x3 over a 3x3x256 map).
+        out.append((f"{tag}_int8_person_detect",
+                    pool_case(op, "int8", [1, 3, 3, 256], (3, 3), (2, 2), VALID, 0,
+                              0.01860933, -128)))
         # A VALID filter taller than the input plus a stride: TFLM's output-size error, padding 0.
         for kind in ["int8", "float"]:
             scale, zp = quant(rng, kind)

@@ -11,7 +11,7 @@ from opbuilder import Graph
 SHAPES = [[10], [1, 12], [3, 7], [2, 3, 5], [1, 2, 2, 16], [2, 1, 2, 3, 4], [4, 1], [1, 1000]]
 
 
-def softmax_case(kind, shape, beta, in_scale=None, in_zp=0):
+def softmax_case(kind, shape, beta, in_scale=None, in_zp=0, out_scale=None):
     g = Graph()
     if kind == "float":
         x = g.tensor("FLOAT32", shape)
@@ -23,7 +23,7 @@ def softmax_case(kind, shape, beta, in_scale=None, in_zp=0):
         version = 2
     elif kind == "int8_int16":
         x = g.tensor("INT8", shape, scale=in_scale, zero_point=in_zp)
-        y = g.tensor("INT16", shape, scale=1 / 65536, zero_point=-32768)
+        y = g.tensor("INT16", shape, scale=out_scale or 1 / 65536, zero_point=-32768)
         version = 2
     else:
         x = g.tensor("INT16", shape, scale=in_scale, zero_point=0)
@@ -54,8 +54,29 @@ def cases(rng):
                 out.append((f"{kind}_extreme_{scale}_{beta}_z{zp}",
                             softmax_case(kind, [2, 20], beta, scale, zp)))
     for scale, beta in [(1e-7, 1.0), (1 / 32768, 1.0), (10 / 32768, 1.0), (3e-3, 1.0),
-                        (0.02, 1.0), (0.05, 2.0), (1e-4, 0.3)]:
+                        (0.02, 1.0), (0.05, 2.0), (1e-4, 0.3), (1.0, 1.0), (10.0, 1.0)]:
         out.append((f"int16_extreme_{scale}_{beta}", softmax_case("int16", [3, 17], beta, scale)))
+    # The quantization of the SOFTMAX ops in the reference models (micro_speech, keyword
+    # scrambled, trained LSTM, person detection).
+    for name, kind, shape, scale, zp, out_scale in [
+        ("micro_speech", "int8", [1, 4], 0.09173192, 14, None),
+        ("keyword_scrambled", "int8_int16", [1, 2], 0.06996273, 2, 1.5259022e-05),
+        ("trained_lstm", "int8", [1, 10], 0.17366046, 3, None),
+        ("person_detect", "int8", [1, 2], 0.012518751, -1, None),
+    ]:
+        out.append((f"model_{name}", softmax_case(kind, shape, 1.0, scale, zp, out_scale)))
+    # Float logits widened to +-100 by a FULLY_CONNECTED with a diagonal weight.
+    for gain in [10.0, 25.0]:
+        g = Graph()
+        x = g.tensor("FLOAT32", [1, 48])
+        w = g.const("FLOAT32", [48, 48], np.eye(48) * gain)
+        h = g.tensor("FLOAT32", [1, 48])
+        y = g.tensor("FLOAT32", [1, 48])
+        g.op("FULLY_CONNECTED", [x, w, -1], [h],
+             options=("FullyConnectedOptions", dict(fusedActivationFunction=0)))
+        g.op("SOFTMAX", [h], [y], options=("SoftmaxOptions", dict(beta=1.0)))
+        g.inputs, g.outputs = [x], [y]
+        out.append((f"float_wide_{gain}", g.build()))
     for beta in [1e-3, 10.0, 0.0]:
         out.append((f"float_beta_{beta}", softmax_case("float", [2, 9], beta)))
     return out

@@ -198,8 +198,10 @@ fn prepare(ctx: &mut Prepare<'_, '_>, op: u32) -> Result<()> {
             };
             let (in_scale, in_zp) = input.scale_zp();
             let (out_scale, out_zp) = output.scale_zp();
-            // TFLM: |input scale - output scale| (in float) <= 1e-6 and equal zero points.
-            if ((in_scale - out_scale).abs() as f64) > 1.0e-6 || in_zp != out_zp {
+            // TFLM: |input scale - output scale| (in float, then widened) <= 1e-6 and equal
+            // zero points.
+            let scale_diff = (in_scale - out_scale).abs() as f64;
+            if scale_diff > 1.0e-6 || scale_diff.is_nan() || in_zp != out_zp {
                 return Err(ctx.unsupported("pooling that rescales (input and output differ)"));
             }
             if activation != Activation::None && !(out_scale > 0.0 && out_scale.is_finite()) {

@@ -85,8 +85,11 @@ fn prepare(ctx: &mut Prepare<'_, '_>) -> Result<()> {
     };
     let (in_scale, in_zp) = input.scale_zp();
     let (out_scale, out_zp) = output.scale_zp();
-    // TF_LITE_ENSURE_NEAR: |a - b| <= epsilon, in float.
-    let near = |a: f32, b: f32, eps: f32| (if a > b { a - b } else { b - a }) <= eps;
+    // TF_LITE_ENSURE_NEAR: fails only when |a - b| > epsilon, in float (so a NaN passes).
+    let near = |a: f32, b: f32, eps: f32| {
+        let delta = if a > b { a - b } else { b - a };
+        delta <= eps || delta.is_nan()
+    };
     match (input.dtype, output.dtype) {
         (DType::F32, DType::F32) => {}
         (DType::I8, DType::I8) | (DType::I8, DType::I16) => {
