@@ -219,7 +219,7 @@ fn prepare(ctx: &mut Prepare<'_, '_>, op: u32) -> Result<()> {
         }
         _ => return Err(ctx.unsupported("pooling on this tensor type")),
     }
-    ctx.set_macs(output.elements() as u64 * filter_h as u64 * filter_w as u64);
+    ctx.set_macs((output.elements() as u64).saturating_mul(filter_h as u64 * filter_w as u64));
     ctx.set_params(&p)
 }
 
