@@ -17,10 +17,13 @@ use crate::tensor::TensorInfo;
 
 pub mod concatenation;
 pub mod fully_connected;
+pub mod logistic_tanh;
 pub mod lstm;
 pub mod pad;
+pub mod pool;
 pub mod reshape;
 pub mod slice;
+pub mod softmax;
 pub mod split;
 pub mod svdf;
 pub mod transpose;
@@ -61,6 +64,11 @@ pub static REGISTRY: &[Registration] = &[
     transpose::TRANSPOSE,
     svdf::SVDF,
     lstm::UNIDIRECTIONAL_SEQUENCE_LSTM,
+    pool::AVERAGE_POOL_2D,
+    pool::MAX_POOL_2D,
+    softmax::SOFTMAX,
+    logistic_tanh::LOGISTIC,
+    logistic_tanh::TANH,
 ];
 
 /// The registration for `code` at `version`, if the engine runs it.
