@@ -134,7 +134,10 @@ impl fmt::Display for Error {
                 expected,
                 actual,
             } => write!(f, "input {index} needs {expected} bytes, got {actual}"),
-            Error::TooLarge => write!(f, "model too large (over 65,535 tensors or ops, or over 1 GiB of arena)"),
+            Error::TooLarge => write!(
+                f,
+                "model too large (over 65,535 tensors or ops, or over 1 GiB of arena)"
+            ),
         }
     }
 }

@@ -178,18 +178,6 @@ pub fn clamp_i8(x: i32) -> i8 {
     x.clamp(-128, 127) as i8
 }
 
-// ---------------------------------------------------------------------------------------------
-// Recurrent kernels (SVDF, UNIDIRECTIONAL_SEQUENCE_LSTM)
-// ---------------------------------------------------------------------------------------------
-
-/// The nearest integer to `log2(x)` as TFLM's `CheckedLog2` computes it (the integer LSTM's
-/// cell-state scale power): in float, `logf(x) * (1 / logf(2))`, rounded half away from zero.
-/// TFLM ignores whether `x` was an exact power of two, and so does this.
-pub fn checked_log2(x: f32) -> i32 {
-    let l = libm::logf(x) * (1.0f32 / libm::logf(2.0));
-    roundf(l) as i32
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,15 +268,6 @@ mod tests {
             multiply_by_quantized_multiplier_64(1 << 40, 0x7FFF_FFFF, -20),
             1_048_544
         );
-    }
-
-    #[test]
-    fn checked_log2_rounds_to_the_nearest_power() {
-        assert_eq!(checked_log2(1.0 / 4096.0), -12);
-        assert_eq!(checked_log2(1.0), 0);
-        assert_eq!(checked_log2(8.0), 3);
-        assert_eq!(checked_log2(0.0003), -12); // log2 = -11.70
-        assert_eq!(checked_log2(0.0002), -12); // log2 = -12.29
     }
 }
 
@@ -690,6 +669,59 @@ const EXP2F_TABLE: [u64; 32] = [
     0x3fefa4afa2a490da,
     0x3fefd0765b6e4540,
 ];
+
+/// Interpolates [`SIGMOID_TABLE_U16`] at `abs` read with `frac_bits` fractional bits; `None`
+/// past the table's end.
+#[inline(always)]
+fn sigmoid_table(abs: u32, frac_bits: u32) -> Option<u32> {
+    let index = (abs >> frac_bits) as usize;
+    if index >= 255 {
+        return None;
+    }
+    let ua = SIGMOID_TABLE_U16.get(index).copied().unwrap_or(0) as u32;
+    let ub = SIGMOID_TABLE_U16.get(index + 1).copied().unwrap_or(0) as u32;
+    let ut = abs & ((1 << frac_bits) - 1);
+    Some((ua << frac_bits).wrapping_add(ut.wrapping_mul(ub.wrapping_sub(ua))))
+}
+
+/// The int16 sigmoid core of TFLM's `reference_integer_ops::Logistic` (used by LOGISTIC and
+/// by the integer LSTM's gates): `v` is the input already scaled to Q3.12 (with 9 fractional
+/// bits of table position); the table is interpolated in uint32, mirrored for negative
+/// inputs, and rounded to Q0.15.
+#[inline(always)]
+pub fn sigmoid_i16_scaled(v: i32) -> i16 {
+    let abs = v.unsigned_abs();
+    let result = sigmoid_table(abs, 9).unwrap_or(0x7fff << 10);
+    let result = if v >= 0 {
+        result.wrapping_add(1 << 9)
+    } else {
+        (1u32 << (16 + 9))
+            .wrapping_sub(result)
+            .wrapping_add(1 << 9)
+            .wrapping_sub(1)
+    };
+    (result >> 10) as i16
+}
+
+/// The int16 tanh core of TFLM's `reference_integer_ops::Tanh`: tanh(x) = 2 sigmoid(2x) - 1,
+/// the same table read with 8 fractional bits, in int32, to Q0.15.
+#[inline(always)]
+pub fn tanh_i16_scaled(v: i32) -> i16 {
+    let abs = v.unsigned_abs();
+    let result = sigmoid_table(abs, 8).unwrap_or(0xffff << 8) as i32;
+    let result = if v >= 0 {
+        result
+            .wrapping_sub(1 << (14 + 9))
+            .wrapping_add(1 << (9 - 2))
+    } else {
+        result
+            .wrapping_neg()
+            .wrapping_add(1 << (14 + 9))
+            .wrapping_add(1 << (9 - 2))
+            .wrapping_sub(1)
+    };
+    (result >> (9 - 1)) as i16
+}
 
 /// `expf` as glibc computes it: `x * 32 / ln 2 = k + r`, then `2^(k/32)` from a table times a
 /// cubic in `r`, all in double, rounded once to float.

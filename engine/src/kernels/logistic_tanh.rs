@@ -7,7 +7,7 @@ use bytemuck::{Pod, Zeroable};
 
 use super::{Eval, Prepare, Registration, TensorId};
 use crate::error::{Error, Result};
-use crate::quant::{self, SIGMOID_TABLE_U16};
+use crate::quant;
 use crate::tensor::DType;
 
 /// LOGISTIC.
@@ -263,53 +263,14 @@ fn int16_input(p: &Params, x: i16) -> (i32, u32) {
     (v, v.wrapping_abs() as u32)
 }
 
-/// Interpolates [`SIGMOID_TABLE_U16`] at `abs` read with `frac_bits` fractional bits; `None`
-/// past the table's end.
-#[inline(always)]
-fn sigmoid_table(abs: u32, frac_bits: u32) -> Option<u32> {
-    let index = (abs >> frac_bits) as usize;
-    if index >= 255 {
-        return None;
-    }
-    let ua = SIGMOID_TABLE_U16.get(index).copied().unwrap_or(0) as u32;
-    let ub = SIGMOID_TABLE_U16.get(index + 1).copied().unwrap_or(0) as u32;
-    let ut = abs & ((1 << frac_bits) - 1);
-    Some((ua << frac_bits).wrapping_add(ut.wrapping_mul(ub.wrapping_sub(ua))))
-}
-
-/// `reference_integer_ops::Logistic` (int16): the sigmoid table with 9 fractional bits,
-/// mirrored for negative inputs, in uint32, rounded to Q0.15.
+/// `reference_integer_ops::Logistic` (int16).
 fn logistic_i16(p: &Params, x: i16) -> i16 {
-    let (v, abs) = int16_input(p, x);
-    let result = sigmoid_table(abs, 9).unwrap_or(0x7fff << 10);
-    let result = if v >= 0 {
-        result.wrapping_add(1 << 9)
-    } else {
-        (1u32 << (16 + 9))
-            .wrapping_sub(result)
-            .wrapping_add(1 << 9)
-            .wrapping_sub(1)
-    };
-    (result >> 10) as i16
+    quant::sigmoid_i16_scaled(int16_input(p, x).0)
 }
 
-/// `reference_integer_ops::Tanh` (int16): tanh(x) = 2 sigmoid(2x) - 1 from the same table read
-/// with 8 fractional bits, in int32, to Q0.15.
+/// `reference_integer_ops::Tanh` (int16).
 fn tanh_i16(p: &Params, x: i16) -> i16 {
-    let (v, abs) = int16_input(p, x);
-    let result = sigmoid_table(abs, 8).unwrap_or(0xffff << 8) as i32;
-    let result = if v >= 0 {
-        result
-            .wrapping_sub(1 << (14 + 9))
-            .wrapping_add(1 << (9 - 2))
-    } else {
-        result
-            .wrapping_neg()
-            .wrapping_add(1 << (14 + 9))
-            .wrapping_add(1 << (9 - 2))
-            .wrapping_sub(1)
-    };
-    (result >> (9 - 1)) as i16
+    quant::tanh_i16_scaled(int16_input(p, x).0)
 }
 
 #[cfg(test)]

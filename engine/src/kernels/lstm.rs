@@ -281,7 +281,7 @@ fn prepare(ctx: &mut Prepare<'_, '_>) -> Result<()> {
         p.quantized_cell_clip = q as i16 as i32;
         // The cell tanh's input shift: (15 + log2(cell scale)) - 3; a negative shift becomes a
         // right shift with multiplier 3. Beyond these bounds TFLM's int32 arithmetic overflows.
-        let shift = 15 + quant::checked_log2(cq.scale) - 3;
+        let shift = 15 + quant::checked_log2(cq.scale).1 - 3;
         if !(-31..=14).contains(&shift) {
             return Err(ctx.unsupported("an LSTM cell-state scale outside 2^-43..2^2"));
         }
@@ -310,34 +310,6 @@ fn prepare(ctx: &mut Prepare<'_, '_>) -> Result<()> {
 // LOGISTIC and TANH kernels.
 // ---------------------------------------------------------------------------------------------
 
-/// TFLM's `sigmoid_table_uint16`: sigmoid(i / 24) in unsigned 0.16 fixed point, i in 0..256.
-/// (The values are TFLM's, not recomputable exactly from the formula.)
-#[rustfmt::skip]
-static SIGMOID_TABLE: [u16; 256] = [
-    32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149,
-    40794, 41432, 42064, 42688, 43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369,
-    47911, 48443, 48964, 49475, 49975, 50464, 50942, 51409, 51865, 52311, 52745, 53169,
-    53581, 53983, 54374, 54755, 55125, 55485, 55834, 56174, 56503, 56823, 57133, 57433,
-    57724, 58007, 58280, 58544, 58800, 59048, 59288, 59519, 59743, 59959, 60168, 60370,
-    60565, 60753, 60935, 61110, 61279, 61441, 61599, 61750, 61896, 62036, 62172, 62302,
-    62428, 62549, 62666, 62778, 62886, 62990, 63090, 63186, 63279, 63368, 63454, 63536,
-    63615, 63691, 63765, 63835, 63903, 63968, 64030, 64090, 64148, 64204, 64257, 64308,
-    64357, 64405, 64450, 64494, 64536, 64576, 64614, 64652, 64687, 64721, 64754, 64786,
-    64816, 64845, 64873, 64900, 64926, 64950, 64974, 64997, 65019, 65039, 65060, 65079,
-    65097, 65115, 65132, 65149, 65164, 65179, 65194, 65208, 65221, 65234, 65246, 65258,
-    65269, 65280, 65291, 65301, 65310, 65319, 65328, 65337, 65345, 65352, 65360, 65367,
-    65374, 65381, 65387, 65393, 65399, 65404, 65410, 65415, 65420, 65425, 65429, 65433,
-    65438, 65442, 65445, 65449, 65453, 65456, 65459, 65462, 65465, 65468, 65471, 65474,
-    65476, 65479, 65481, 65483, 65485, 65488, 65489, 65491, 65493, 65495, 65497, 65498,
-    65500, 65501, 65503, 65504, 65505, 65507, 65508, 65509, 65510, 65511, 65512, 65513,
-    65514, 65515, 65516, 65517, 65517, 65518, 65519, 65520, 65520, 65521, 65522, 65522,
-    65523, 65523, 65524, 65524, 65525, 65525, 65526, 65526, 65526, 65527, 65527, 65528,
-    65528, 65528, 65529, 65529, 65529, 65529, 65530, 65530, 65530, 65530, 65531, 65531,
-    65531, 65531, 65531, 65532, 65532, 65532, 65532, 65532, 65532, 65533, 65533, 65533,
-    65533, 65533, 65533, 65533, 65533, 65534, 65534, 65534, 65534, 65534, 65534, 65534,
-    65534, 65534, 65534, 65535,
-];
-
 /// The int16 input scaling both functions share: a multiplier of 0 means `3 << shift` with no
 /// shift; otherwise `(x * multiplier + round) >> shift`.
 #[inline(always)]
@@ -355,78 +327,29 @@ fn scale_input(x: i16, multiplier: i32, shift: i32) -> i32 {
     (x as i32).wrapping_mul(m).wrapping_add(round) >> s.clamp(0, 31)
 }
 
-#[inline(always)]
-fn table(i: u32) -> u32 {
-    SIGMOID_TABLE.get(i as usize).copied().unwrap_or(u16::MAX) as u32
-}
-
-/// int16 sigmoid: input in Q3.12 after scaling, output in Q0.15. Linear interpolation in the
-/// table with a 9-bit fraction, in uint32, mirrored for negative inputs.
+/// int16 sigmoid of a gate pre-activation, through the LOGISTIC kernel's shared core.
 pub(crate) fn sigmoid_i16(x: i16, multiplier: i32, shift: i32) -> i16 {
-    let v = scale_input(x, multiplier, shift);
-    let a = v.unsigned_abs();
-    let uh = a >> 9;
-    let r: u32 = if uh >= 255 {
-        0x7FFF << 10
-    } else {
-        let (ua, ub) = (table(uh), table(uh + 1));
-        let ut = a & 0x1ff;
-        (ua << 9).wrapping_add(ut.wrapping_mul(ub.wrapping_sub(ua)))
-    };
-    let r = if v >= 0 {
-        r.wrapping_add(1 << 9)
-    } else {
-        (1u32 << 25)
-            .wrapping_sub(r)
-            .wrapping_add(1 << 9)
-            .wrapping_sub(1)
-    };
-    (r >> 10) as i16
+    quant::sigmoid_i16_scaled(scale_input(x, multiplier, shift))
 }
 
-/// int16 tanh: the same table read at twice the input (tanh(x) = 2 sigmoid(2x) - 1) with an
-/// 8-bit fraction, in int32 after the uint32 interpolation.
+/// int16 tanh (cell input and output), through the TANH kernel's shared core.
 pub(crate) fn tanh_i16(x: i16, multiplier: i32, shift: i32) -> i16 {
-    let v = scale_input(x, multiplier, shift);
-    let a = v.unsigned_abs();
-    let uh = a >> 8;
-    let r: i32 = if uh >= 255 {
-        0xFFFF << 8
-    } else {
-        let (ua, ub) = (table(uh), table(uh + 1));
-        let ut = a & 0xFF;
-        (ua << 8).wrapping_add(ut.wrapping_mul(ub.wrapping_sub(ua))) as i32
-    };
-    let r = if v >= 0 {
-        r.wrapping_sub(1 << 23).wrapping_add(1 << 7)
-    } else {
-        r.wrapping_neg()
-            .wrapping_add(1 << 23)
-            .wrapping_add(1 << 7)
-            .wrapping_sub(1)
-    };
-    (r >> 8) as i16
+    quant::tanh_i16_scaled(scale_input(x, multiplier, shift))
 }
 
-// ---------------------------------------------------------------------------------------------
-// Float exp and tanh. TFLM's float kernels call the C library's `expf`/`tanhf`; the oracle's is
-// glibc, whose results differ from the libm crate's by an ulp on a fraction of inputs (enough
-// to change most float LSTM outputs). To unify at merge: the pool_softmax branch adds
-// glibc-exact `quant::glibc_expf` / `quant::glibc_tanhf`; point these two at them (and set
-// FLOAT_TRANSCENDENTAL_CASES in conformance/ops/recurrent.py). With glibc-exact functions the
-// float LSTM and float SVDF-TANH cases were checked to pass bit for bit.
-// ---------------------------------------------------------------------------------------------
+// Float exp and tanh: TFLM's float kernels call the C library's `expf`/`tanhf`; the oracle's is
+// glibc, so these are the glibc-exact versions from `quant` (see there).
 
-/// `expf` as TFLM's oracle computes it (see above).
+/// `expf` as TFLM's oracle computes it.
 #[inline(always)]
 pub(crate) fn exp_f32(x: f32) -> f32 {
-    libm::expf(x)
+    quant::glibc_expf(x)
 }
 
 /// `tanhf` as TFLM's oracle computes it (see above).
 #[inline(always)]
 pub(crate) fn tanh_f32(x: f32) -> f32 {
-    libm::tanhf(x)
+    quant::glibc_tanhf(x)
 }
 
 // ---------------------------------------------------------------------------------------------
