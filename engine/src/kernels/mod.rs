@@ -15,7 +15,9 @@ use crate::format::flatbuf::Table;
 use crate::model::{Model, OpInfo};
 use crate::tensor::TensorInfo;
 
+pub mod elementwise;
 pub mod fully_connected;
+pub mod reduce;
 pub mod reshape;
 pub mod variable;
 
@@ -37,6 +39,13 @@ pub struct Registration {
 /// Every op the engine runs.
 pub static REGISTRY: &[Registration] = &[
     fully_connected::FULLY_CONNECTED,
+    elementwise::ADD,
+    elementwise::SUB,
+    elementwise::MUL,
+    reduce::MEAN,
+    reduce::SUM,
+    reduce::REDUCE_MAX,
+    reduce::REDUCE_MIN,
     reshape::RESHAPE,
     reshape::SQUEEZE,
     reshape::EXPAND_DIMS,
