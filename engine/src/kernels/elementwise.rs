@@ -500,6 +500,7 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
             }
         }
         KIND_I32 => {
+            // Plain int32 arithmetic per element (reference_ops Add/Sub/Mul on int32_t).
             walk(&p, |o, i, j| {
                 let v = int32_op(&p, load_i32(a, i), load_i32(b, j));
                 store(out, o, &v.to_le_bytes());
