@@ -178,6 +178,53 @@ pub fn clamp_i8(x: i32) -> i8 {
     x.clamp(-128, 127) as i8
 }
 
+// ---------------------------------------------------------------------------------------------
+// Element-wise arithmetic (ADD, SUB, MUL) and reductions (MEAN, SUM)
+// ---------------------------------------------------------------------------------------------
+
+/// TFLM `QuantizeMultiplierSmallerThanOneExp`: [`quantize_multiplier`] for a multiplier in
+/// `(0, 1)`, whose shift must come out non-positive. `None` where TFLM's `TFLITE_CHECK`s would
+/// abort (a multiplier outside `(0, 1)`, or one so close to 1 that it rounds up to `2^0`), so
+/// prepare can refuse the model instead.
+pub fn quantize_multiplier_smaller_than_one_exp(m: f64) -> Option<(i32, i32)> {
+    if !(m > 0.0 && m < 1.0) {
+        return None;
+    }
+    let (q, shift) = quantize_multiplier(m);
+    if shift > 0 {
+        return None;
+    }
+    Some((q, shift))
+}
+
+/// The range an activation allows an `int32` output (TFLM `CalculateActivationRange<int32_t>`):
+/// the float bounds taken literally as integers.
+pub fn activation_range_i32(activation: Activation) -> (i32, i32) {
+    match activation {
+        Activation::None => (i32::MIN, i32::MAX),
+        Activation::Relu => (0, i32::MAX),
+        Activation::Relu6 => (0, 6),
+        Activation::ReluN1To1 => (-1, 1),
+    }
+}
+
+/// Folds the mean's `1 / n` into a requantization multiplier, as TFLM's
+/// `reference_ops::QuantizedMeanOrSum` does for MEAN: the multiplier is widened by
+/// `floor(log2 n)` bits (at most 32, and never past a total shift of -31), divided by `n` in
+/// 64-bit integer arithmetic (truncating), and the shift lowered to match. `n` must be
+/// positive.
+pub fn fold_mean_divisor(multiplier: i32, shift: i32, n: i64) -> (i32, i32) {
+    if n <= 0 {
+        return (multiplier, shift);
+    }
+    // 63 - CountLeadingZeros(n): the index of n's highest set bit.
+    let mut extra = 63 - n.leading_zeros() as i32;
+    extra = extra.min(32);
+    extra = extra.min(31 + shift).max(0);
+    let folded = (((multiplier as i64) << extra) / n) as i32;
+    (folded, shift - extra)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,6 +315,47 @@ mod tests {
             multiply_by_quantized_multiplier_64(1 << 40, 0x7FFF_FFFF, -20),
             1_048_544
         );
+    }
+
+    #[test]
+    fn smaller_than_one_exp_refuses_what_tflm_aborts_on() {
+        assert_eq!(
+            quantize_multiplier_smaller_than_one_exp(0.5),
+            Some((1 << 30, 0))
+        );
+        assert_eq!(
+            quantize_multiplier_smaller_than_one_exp(0.25),
+            Some((1 << 30, -1))
+        );
+        assert_eq!(quantize_multiplier_smaller_than_one_exp(1.0), None);
+        assert_eq!(quantize_multiplier_smaller_than_one_exp(0.0), None);
+        // Rounds up to 2^31, which renormalises to a shift of +1: TFLM's CHECK fails.
+        assert_eq!(
+            quantize_multiplier_smaller_than_one_exp(0.999_999_999_9),
+            None
+        );
+    }
+
+    #[test]
+    fn int32_activation_ranges_are_the_float_bounds() {
+        assert_eq!(activation_range_i32(Activation::None), (i32::MIN, i32::MAX));
+        assert_eq!(activation_range_i32(Activation::Relu), (0, i32::MAX));
+        assert_eq!(activation_range_i32(Activation::Relu6), (0, 6));
+        assert_eq!(activation_range_i32(Activation::ReluN1To1), (-1, 1));
+    }
+
+    #[test]
+    fn mean_divisor_folds_like_quantized_mean_or_sum() {
+        // n = 4: widen by 2 bits, divide by 4: the multiplier is unchanged, the shift drops 2.
+        assert_eq!(fold_mean_divisor(1 << 30, 0, 4), (1 << 30, -2));
+        // n = 3: floor(log2 3) = 1; (2^30 << 1) / 3 = 715827882 (truncated).
+        assert_eq!(fold_mean_divisor(1 << 30, 0, 3), (715_827_882, -1));
+        // n = 1: nothing to fold.
+        assert_eq!(fold_mean_divisor(1 << 30, -3, 1), (1 << 30, -3));
+        // The widening stops where the total shift would pass -31.
+        assert_eq!(fold_mean_divisor(1 << 30, -30, 16), (1 << 27, -31));
+        // A 2^40-element mean widens by at most 32 bits.
+        assert_eq!(fold_mean_divisor(1 << 30, 5, 1 << 40), (1 << 22, -27));
     }
 }
 

@@ -16,11 +16,13 @@ use crate::model::{Model, OpInfo};
 use crate::tensor::TensorInfo;
 
 pub mod concatenation;
+pub mod elementwise;
 pub mod fully_connected;
 pub mod logistic_tanh;
 pub mod lstm;
 pub mod pad;
 pub mod pool;
+pub mod reduce;
 pub mod reshape;
 pub mod slice;
 pub mod softmax;
@@ -47,6 +49,13 @@ pub struct Registration {
 /// Every op the engine runs.
 pub static REGISTRY: &[Registration] = &[
     fully_connected::FULLY_CONNECTED,
+    elementwise::ADD,
+    elementwise::SUB,
+    elementwise::MUL,
+    reduce::MEAN,
+    reduce::SUM,
+    reduce::REDUCE_MAX,
+    reduce::REDUCE_MIN,
     reshape::RESHAPE,
     reshape::SQUEEZE,
     reshape::EXPAND_DIMS,
