@@ -178,6 +178,24 @@ pub fn clamp_i8(x: i32) -> i8 {
     x.clamp(-128, 127) as i8
 }
 
+// ---------------------------------------------------------------------------------------------
+// Convolutions (CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV)
+// ---------------------------------------------------------------------------------------------
+
+/// The requantization multiplier of one output channel of a convolution, as TFLM's
+/// `PopulateConvolutionQuantizationParams` computes it for every channel (per-tensor filters
+/// broadcast their one scale): `double(input_scale) * double(filter_scale) /
+/// double(output_scale)`, in that order, then [`quantize_multiplier`]. Returns `(q, shift)` with
+/// a positive shift meaning a left shift, as [`multiply_by_quantized_multiplier`] takes it.
+#[inline]
+pub fn conv_channel_multiplier(
+    input_scale: f32,
+    filter_scale: f32,
+    output_scale: f32,
+) -> (i32, i32) {
+    quantize_multiplier(input_scale as f64 * filter_scale as f64 / output_scale as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,5 +286,16 @@ mod tests {
             multiply_by_quantized_multiplier_64(1 << 40, 0x7FFF_FFFF, -20),
             1_048_544
         );
+    }
+    #[test]
+    fn conv_channel_multiplier_widens_before_multiplying() {
+        // 0.5 * 0.25 / 0.5 = 0.25 exactly.
+        assert_eq!(conv_channel_multiplier(0.5, 0.25, 0.5), (1 << 30, -1));
+        // Scales whose float product rounds differently from the double product: the double
+        // form is the one TFLM uses for convolutions.
+        let (i, f, o) = (0.1f32, 0.3f32, 0.7f32);
+        let want = quantize_multiplier(i as f64 * f as f64 / o as f64);
+        assert_eq!(conv_channel_multiplier(i, f, o), want);
+        assert_ne!(want, quantize_multiplier((i * f) as f64 / o as f64));
     }
 }

@@ -15,6 +15,7 @@ use crate::format::flatbuf::Table;
 use crate::model::{Model, OpInfo};
 use crate::tensor::TensorInfo;
 
+pub mod conv;
 pub mod fully_connected;
 pub mod reshape;
 pub mod variable;
@@ -36,6 +37,9 @@ pub struct Registration {
 
 /// Every op the engine runs.
 pub static REGISTRY: &[Registration] = &[
+    conv::CONV_2D,
+    conv::DEPTHWISE_CONV_2D,
+    conv::TRANSPOSE_CONV,
     fully_connected::FULLY_CONNECTED,
     reshape::RESHAPE,
     reshape::SQUEEZE,
