@@ -196,6 +196,46 @@ pub fn conv_channel_multiplier(
     quantize_multiplier(input_scale as f64 * filter_scale as f64 / output_scale as f64)
 }
 
+/// A convolution channel's requantization prepared for its inner loop: the same result as
+/// [`multiply_by_quantized_multiplier`] for every `x`, given a multiplier from
+/// [`quantize_multiplier`] (never `i32::MIN`, so the doubling high multiply cannot saturate).
+///
+/// The two roundings stay, each in a cheaper exact form: gemmlowp's nudge-then-truncate
+/// `(p + nudge) / 2^31` equals `(p + 2^30) >> 31` (floor) for every product `p`; and
+/// round-half-away-from-zero division by `2^e` (e > 0) equals
+/// `(r + 2^(e-1) - (r < 0)) >> e`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ChannelRequant {
+    multiplier: i32,
+    left: u32,
+    right: u32,
+    half: i64,
+    negative_adjust: i64,
+}
+
+impl ChannelRequant {
+    /// From a `(multiplier, shift)` pair as [`quantize_multiplier`] returns it.
+    pub fn new(multiplier: i32, shift: i32) -> ChannelRequant {
+        let left = shift.max(0) as u32;
+        let right = (-shift).clamp(0, 31) as u32;
+        ChannelRequant {
+            multiplier,
+            left,
+            right,
+            half: (1i64 << right) >> 1,
+            negative_adjust: (right > 0) as i64,
+        }
+    }
+
+    /// `x * multiplier * 2^shift`, bit for bit [`multiply_by_quantized_multiplier`].
+    #[inline(always)]
+    pub fn apply(&self, x: i32) -> i32 {
+        let a = x.wrapping_mul(1i32.wrapping_shl(self.left));
+        let r = ((a as i64 * self.multiplier as i64 + (1 << 30)) >> 31) as i32 as i64;
+        ((r + self.half - ((r < 0) as i64 & self.negative_adjust)) >> self.right) as i32
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,5 +337,38 @@ mod tests {
         let want = quantize_multiplier(i as f64 * f as f64 / o as f64);
         assert_eq!(conv_channel_multiplier(i, f, o), want);
         assert_ne!(want, quantize_multiplier((i * f) as f64 / o as f64));
+    }
+    #[test]
+    fn channel_requant_matches_multiply_by_quantized_multiplier() {
+        let mut pairs = [
+            (1 << 30, 1),
+            (i32::MAX, 0),
+            (1 << 30, -31),
+            (1_518_500_250, -7),
+            (0, 0),
+            (1 << 30, 3),
+            (1 << 30, 40),
+            (1_073_741_825, -1),
+        ]
+        .to_vec();
+        for i in 0..40 {
+            pairs.push(quantize_multiplier(1e-6 + i as f64 * 0.037));
+        }
+        for &(m, s) in &pairs {
+            let q = ChannelRequant::new(m, s);
+            let mut x = i32::MIN as i64;
+            while x <= i32::MAX as i64 {
+                let xi = x as i32;
+                assert_eq!(q.apply(xi), multiply_by_quantized_multiplier(xi, m, s));
+                x += 1_000_003;
+            }
+            for xi in (-70_000..70_000).chain([i32::MIN, i32::MIN + 1, i32::MAX, i32::MAX - 1]) {
+                assert_eq!(
+                    q.apply(xi),
+                    multiply_by_quantized_multiplier(xi, m, s),
+                    "x={xi} m={m} s={s}"
+                );
+            }
+        }
     }
 }

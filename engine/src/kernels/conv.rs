@@ -124,14 +124,19 @@ impl Geom {
     /// input position `origin + dil * k` lies in `0..size`: `lo..hi`, empty when none do.
     fn taps(origin: i64, dil: u32, taps: u32, size: u32) -> (usize, usize) {
         let (dil, taps, size) = (dil.max(1) as i64, taps as i64, size as i64);
-        // First k with origin + dil*k >= 0; first k with origin + dil*k >= size.
+        // First k with origin + dil*k >= 0; first k with origin + dil*k >= size (no division
+        // for the common dilation of 1: this runs once per output pixel).
         let lo = if origin >= 0 {
             0
+        } else if dil == 1 {
+            -origin
         } else {
             (-origin + dil - 1) / dil
         };
         let hi = if origin >= size {
             0
+        } else if dil == 1 {
+            size - origin
         } else {
             (size - origin + dil - 1) / dil
         };
@@ -1033,6 +1038,29 @@ fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
         .fold(0i32, |s, (&x, &y)| s.wrapping_add(x as i32 * y as i32))
 }
 
+/// `acc[i] += x[i] * w[i]` (wrapping), in fixed runs of 8 lanes so that short channel counts
+/// still run vectorised (a loop over a run-time length falls back to scalar code below the
+/// vector loop's step).
+#[inline(always)]
+fn mac_lanes(acc: &mut [i32], x: &[i8], w: &[i8]) {
+    let mut a8 = acc.chunks_exact_mut(8);
+    let mut x8 = x.chunks_exact(8);
+    let mut w8 = w.chunks_exact(8);
+    for ((a, x), w) in (&mut a8).zip(&mut x8).zip(&mut w8) {
+        for l in 0..8 {
+            a[l] = a[l].wrapping_add(x[l] as i32 * w[l] as i32);
+        }
+    }
+    let rest = a8
+        .into_remainder()
+        .iter_mut()
+        .zip(x8.remainder())
+        .zip(w8.remainder());
+    for ((a, &xv), &wv) in rest {
+        *a = a.wrapping_add(xv as i32 * wv as i32);
+    }
+}
+
 /// `sum(a[i])` in wrapping 32-bit arithmetic.
 #[inline(always)]
 fn sum_i8(a: &[i8]) -> i32 {
@@ -1062,14 +1090,15 @@ fn conv_i8_fast(
     let mut c0 = 0;
     while c0 < od {
         let n = BLOCK.min(od - c0);
-        let mut mult = [(0i32, 0i32); BLOCK];
+        let mut mult = [quant::ChannelRequant::default(); BLOCK];
         let mut base = [0i32; BLOCK];
         let mut xoff = [0usize; BLOCK];
         for i in 0..n {
             let c = c0 + i;
             let wsum = sum_i8(&w[c * ksize..(c + 1) * ksize]);
             base[i] = (bias.int(c) as i32).wrapping_add(input_offset.wrapping_mul(wsum));
-            mult[i] = q.channel(c);
+            let (m, sh) = q.channel(c);
+            mult[i] = quant::ChannelRequant::new(m, sh);
             xoff[i] = (c / fpg) * fd;
         }
         for b in 0..g.batches as usize {
@@ -1134,8 +1163,8 @@ fn conv_i8_fast(
 
 /// The int8 output for a complete 32-bit accumulator (bias included).
 #[inline(always)]
-fn finish_i8(q: &Requant<'_>, acc: i32, (m, s): (i32, i32)) -> i8 {
-    quant::multiply_by_quantized_multiplier(acc, m, s)
+fn finish_i8(q: &Requant<'_>, acc: i32, r: quant::ChannelRequant) -> i8 {
+    r.apply(acc)
         .wrapping_add(q.output_offset)
         .max(q.act_min)
         .min(q.act_max) as i8
@@ -1163,7 +1192,7 @@ fn depthwise_i8_fast(
         let ni = icb.min(id - ic0);
         let n = ni * dm;
         let c0 = ic0 * dm;
-        let mut mult = [(0i32, 0i32); BLOCK];
+        let mut mult = [quant::ChannelRequant::default(); BLOCK];
         let mut base = [0i32; BLOCK];
         for i in 0..n {
             let c = c0 + i;
@@ -1172,7 +1201,8 @@ fn depthwise_i8_fast(
                 wsum = wsum.wrapping_add(w[t * od + c] as i32);
             }
             base[i] = (bias.int(c) as i32).wrapping_add(input_offset.wrapping_mul(wsum));
-            mult[i] = q.channel(c);
+            let (m, sh) = q.channel(c);
+            mult[i] = quant::ChannelRequant::new(m, sh);
         }
         for b in 0..g.batches as usize {
             for oy in 0..oh {
@@ -1193,9 +1223,7 @@ fn depthwise_i8_fast(
                             let wb = (fy * fw + fx) * od + c0;
                             let ws = &w[wb..wb + n];
                             if dm == 1 {
-                                for ((a, &xv), &wv) in acc[..n].iter_mut().zip(xs).zip(ws) {
-                                    *a = a.wrapping_add(xv as i32 * wv as i32);
-                                }
+                                mac_lanes(&mut acc[..n], xs, ws);
                             } else {
                                 for (j, &xv) in xs.iter().enumerate() {
                                     let a = &mut acc[j * dm..(j + 1) * dm];
