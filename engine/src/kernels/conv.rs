@@ -1061,6 +1061,22 @@ fn mac_lanes(acc: &mut [i32], x: &[i8], w: &[i8]) {
     }
 }
 
+/// `acc[i] += x * w[i]` (wrapping), in fixed runs of 8 lanes like [`mac_lanes`].
+#[inline(always)]
+fn mac_broadcast(acc: &mut [i32], x: i8, w: &[i8]) {
+    let x = x as i32;
+    let mut a8 = acc.chunks_exact_mut(8);
+    let mut w8 = w.chunks_exact(8);
+    for (a, w) in (&mut a8).zip(&mut w8) {
+        for l in 0..8 {
+            a[l] = a[l].wrapping_add(x * w[l] as i32);
+        }
+    }
+    for (a, &wv) in a8.into_remainder().iter_mut().zip(w8.remainder()) {
+        *a = a.wrapping_add(x * wv as i32);
+    }
+}
+
 /// `sum(a[i])` in wrapping 32-bit arithmetic.
 #[inline(always)]
 fn sum_i8(a: &[i8]) -> i32 {
@@ -1151,9 +1167,7 @@ fn conv_i8_fast(
                         }
                     }
                     let ob = ((b * oh + oy) * ow + ox) * od + c0;
-                    for (i, o) in out[ob..ob + n].iter_mut().enumerate() {
-                        *o = finish_i8(q, acc[i], mult[i]);
-                    }
+                    finish_i8(q, &mut out[ob..ob + n], &acc[..n], &mult[..n]);
                 }
             }
         }
@@ -1161,13 +1175,14 @@ fn conv_i8_fast(
     }
 }
 
-/// The int8 output for a complete 32-bit accumulator (bias included).
+/// The int8 outputs for complete 32-bit accumulators (bias included): rescale, output offset,
+/// activation clamp (`max` then `min`, as TFLM).
 #[inline(always)]
-fn finish_i8(q: &Requant<'_>, acc: i32, r: quant::ChannelRequant) -> i8 {
-    r.apply(acc)
-        .wrapping_add(q.output_offset)
-        .max(q.act_min)
-        .min(q.act_max) as i8
+fn finish_i8(q: &Requant<'_>, out: &mut [i8], acc: &[i32], mult: &[quant::ChannelRequant]) {
+    let (offset, lo, hi) = (q.output_offset, q.act_min, q.act_max);
+    for ((o, &a), r) in out.iter_mut().zip(acc).zip(mult) {
+        *o = r.apply(a).wrapping_add(offset).max(lo).min(hi) as i8;
+    }
 }
 
 /// DEPTHWISE_CONV_2D, int8, fast: blocks of input channels (with their `depth_multiplier`
@@ -1227,9 +1242,7 @@ fn depthwise_i8_fast(
                             } else {
                                 for (j, &xv) in xs.iter().enumerate() {
                                     let a = &mut acc[j * dm..(j + 1) * dm];
-                                    for (a, &wv) in a.iter_mut().zip(&ws[j * dm..(j + 1) * dm]) {
-                                        *a = a.wrapping_add(xv as i32 * wv as i32);
-                                    }
+                                    mac_broadcast(a, xv, &ws[j * dm..(j + 1) * dm]);
                                 }
                             }
                             if !full {
@@ -1239,16 +1252,19 @@ fn depthwise_i8_fast(
                             }
                         }
                     }
-                    let ob = ((b * oh + oy) * ow + ox) * od + c0;
-                    for (i, o) in out[ob..ob + n].iter_mut().enumerate() {
-                        let add = if full {
-                            base[i]
-                        } else {
-                            (bias.int(c0 + i) as i32)
-                                .wrapping_add(input_offset.wrapping_mul(wsum[i]))
-                        };
-                        *o = finish_i8(q, acc[i].wrapping_add(add), mult[i]);
+                    if full {
+                        for (a, &add) in acc[..n].iter_mut().zip(&base[..n]) {
+                            *a = a.wrapping_add(add);
+                        }
+                    } else {
+                        for (i, a) in acc[..n].iter_mut().enumerate() {
+                            let add = (bias.int(c0 + i) as i32)
+                                .wrapping_add(input_offset.wrapping_mul(wsum[i]));
+                            *a = a.wrapping_add(add);
+                        }
                     }
+                    let ob = ((b * oh + oy) * ow + ox) * od + c0;
+                    finish_i8(q, &mut out[ob..ob + n], &acc[..n], &mult[..n]);
                 }
             }
         }
