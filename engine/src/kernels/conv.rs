@@ -497,6 +497,13 @@ fn prepare_common(ctx: &mut Prepare<'_, '_>, op: u32) -> Result<()> {
         _ => g.in_len() as u64 * taps * g.out_d as u64,
     };
     ctx.set_macs(macs);
+    if op == OP_CONV && p.kind == KIND_I8 {
+        let k = g.f_h as usize * g.f_w as usize * g.f_d as usize;
+        let width = widened_width(k);
+        if width > 0 && g.f_d == g.in_d && g.dil_w == 1 {
+            ctx.request_scratch(widened_scratch_bytes(k, width));
+        }
+    }
     ctx.set_params(&p)
 }
 
@@ -576,6 +583,8 @@ struct Requant<'a> {
     scales: &'a [u8],
     input_scale: f32,
     output_scale: f32,
+    /// Added to each input value (int8; TFLM's 16x8 kernels add none).
+    input_offset: i32,
     output_offset: i32,
     act_min: i32,
     act_max: i32,
@@ -658,7 +667,8 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
         ctx.loc(p.bias)?,
         ctx.loc(p.output)?,
     );
-    let (r, [out]) = ctx.split([output])?;
+    let scratch = ctx.scratch();
+    let (r, [out, scratch]) = ctx.split([output, scratch])?;
     let (input, filter, bias) = (r.get(input)?, r.get(filter)?, r.get(bias)?);
     let scales = if p.scales_len > 0 {
         r.get(Loc::Model(p.scales_off as usize, p.scales_len as usize))?
@@ -704,6 +714,7 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
         scales,
         input_scale: p.input_scale,
         output_scale: p.output_scale,
+        input_offset: if p.kind == KIND_I8 { p.input_offset } else { 0 },
         output_offset: p.output_offset,
         act_min: p.act_min,
         act_max: p.act_max,
@@ -713,41 +724,28 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
         let x: &[i8] = bytemuck::cast_slice(input);
         let y: &mut [i8] = bytemuck::cast_slice_mut(out);
         match p.op {
-            OP_CONV => conv_i8_fast(&g, &q, p.input_offset, x, filter, bias, y),
+            OP_CONV => {
+                let (_, wide, _) = bytemuck::pod_align_to_mut::<u8, i16>(scratch);
+                conv_i8_fast(&g, &q, x, filter, bias, y, wide)
+            }
             OP_DEPTHWISE if (g.depth_mult as usize) <= BLOCK => {
-                depthwise_i8_fast(&g, &q, p.input_offset, x, filter, bias, y)
+                depthwise_i8_fast(&g, &q, x, filter, bias, y)
             }
             OP_DEPTHWISE => {
                 let xin = |i: usize| x[i] as i32;
-                depthwise_int(
-                    &g,
-                    &q,
-                    p.input_offset,
-                    &xin,
-                    filter,
-                    bias,
-                    bytemuck::cast_slice_mut(y),
-                )
+                depthwise_int(&g, &q, &xin, filter, bias, bytemuck::cast_slice_mut(y))
             }
             _ => {
                 let xin = |i: usize| x[i] as i32;
-                transpose_int(
-                    &g,
-                    &q,
-                    p.input_offset,
-                    &xin,
-                    filter,
-                    bias,
-                    bytemuck::cast_slice_mut(y),
-                )
+                transpose_int(&g, &q, &xin, filter, bias, bytemuck::cast_slice_mut(y))
             }
         }
     } else {
         let xin = |i: usize| rd_i16(input, i) as i32;
         match p.op {
-            OP_CONV => conv_int(&g, &q, 0, &xin, filter, bias, out),
-            OP_DEPTHWISE => depthwise_int(&g, &q, 0, &xin, filter, bias, out),
-            _ => transpose_int(&g, &q, 0, &xin, filter, bias, out),
+            OP_CONV => conv_int(&g, &q, &xin, filter, bias, out),
+            OP_DEPTHWISE => depthwise_int(&g, &q, &xin, filter, bias, out),
+            _ => transpose_int(&g, &q, &xin, filter, bias, out),
         }
     }
     Ok(())
@@ -775,12 +773,12 @@ fn origin(o: usize, stride: u32, pad: u32) -> i64 {
 fn conv_int(
     g: &Geom,
     q: &Requant<'_>,
-    input_offset: i32,
     x: &dyn Fn(usize) -> i32,
     w: &[i8],
     bias: Bias<'_>,
     out: &mut [u8],
 ) {
+    let input_offset = q.input_offset;
     let (ih, iw, id) = (g.in_h as usize, g.in_w as usize, g.in_d as usize);
     let (fh, fw, fd) = (g.f_h as usize, g.f_w as usize, g.f_d as usize);
     let (oh, ow, od) = (g.out_h as usize, g.out_w as usize, g.out_d as usize);
@@ -821,12 +819,12 @@ fn conv_int(
 fn depthwise_int(
     g: &Geom,
     q: &Requant<'_>,
-    input_offset: i32,
     x: &dyn Fn(usize) -> i32,
     w: &[i8],
     bias: Bias<'_>,
     out: &mut [u8],
 ) {
+    let input_offset = q.input_offset;
     let (ih, iw, id) = (g.in_h as usize, g.in_w as usize, g.in_d as usize);
     let fw = g.f_w as usize;
     let (oh, ow, od) = (g.out_h as usize, g.out_w as usize, g.out_d as usize);
@@ -884,12 +882,12 @@ fn transpose_range(o: usize, pad: u32, stride: u32, taps: u32, size: u32) -> (us
 fn transpose_int(
     g: &Geom,
     q: &Requant<'_>,
-    input_offset: i32,
     x: &dyn Fn(usize) -> i32,
     w: &[i8],
     bias: Bias<'_>,
     out: &mut [u8],
 ) {
+    let input_offset = q.input_offset;
     let (ih, iw, id) = (g.in_h as usize, g.in_w as usize, g.in_d as usize);
     let (fh, fw) = (g.f_h as usize, g.f_w as usize);
     let (oh, ow, od) = (g.out_h as usize, g.out_w as usize, g.out_d as usize);
@@ -1079,6 +1077,53 @@ fn mac_broadcast(acc: &mut [i32], x: i8, w: &[i8]) {
     }
 }
 
+/// Filters per block of int16-widened weights for a filter of `k` values (0 = no widening):
+/// the block stays near 8 KiB and holds a multiple of 4 filters.
+fn widened_width(k: usize) -> usize {
+    match k {
+        0 => 0,
+        1..=128 => 32,
+        129..=256 => 16,
+        257..=512 => 8,
+        513..=2048 => 4,
+        _ => 0,
+    }
+}
+
+/// Scratch bytes for [`widened_width`]: the block, one widened window, one element to align.
+fn widened_scratch_bytes(k: usize, width: usize) -> usize {
+    2 * ((width + 1) * k + 1)
+}
+
+/// `sum(a[i] * b[i])` over int16 values (int8 data widened), wrapping 32-bit.
+#[inline(always)]
+fn dot16(a: &[i16], b: &[i16]) -> i32 {
+    a.iter()
+        .zip(b)
+        .fold(0i32, |s, (&x, &y)| s.wrapping_add(x as i32 * y as i32))
+}
+
+/// Four [`dot16`]s sharing `a`, so each input value is loaded once for four filters.
+#[inline(always)]
+fn dot16x4(a: &[i16], b0: &[i16], b1: &[i16], b2: &[i16], b3: &[i16]) -> [i32; 4] {
+    let n = a
+        .len()
+        .min(b0.len())
+        .min(b1.len())
+        .min(b2.len())
+        .min(b3.len());
+    let (a, b0, b1, b2, b3) = (&a[..n], &b0[..n], &b1[..n], &b2[..n], &b3[..n]);
+    let mut s = [0i32; 4];
+    for i in 0..n {
+        let x = a[i] as i32;
+        s[0] = s[0].wrapping_add(x * b0[i] as i32);
+        s[1] = s[1].wrapping_add(x * b1[i] as i32);
+        s[2] = s[2].wrapping_add(x * b2[i] as i32);
+        s[3] = s[3].wrapping_add(x * b3[i] as i32);
+    }
+    s
+}
+
 /// `sum(a[i])` in wrapping 32-bit arithmetic.
 #[inline(always)]
 fn sum_i8(a: &[i8]) -> i32 {
@@ -1092,12 +1137,13 @@ fn sum_i8(a: &[i8]) -> i32 {
 fn conv_i8_fast(
     g: &Geom,
     q: &Requant<'_>,
-    input_offset: i32,
     x: &[i8],
     w: &[i8],
     bias: Bias<'_>,
     out: &mut [i8],
+    scratch: &mut [i16],
 ) {
+    let input_offset = q.input_offset;
     let (ih, iw, id) = (g.in_h as usize, g.in_w as usize, g.in_d as usize);
     let (fh, fw, fd) = (g.f_h as usize, g.f_w as usize, g.f_d as usize);
     let (oh, ow, od) = (g.out_h as usize, g.out_w as usize, g.out_d as usize);
@@ -1105,9 +1151,27 @@ fn conv_i8_fast(
     let ksize = fh * fw * fd;
     // Filter rows are contiguous in the input when not grouped and not dilated in width.
     let rows = fd == id && g.dil_w == 1;
+    // With scratch for `width` filters and one window widened to int16, whole windows run as
+    // int16 dot products (which LLVM turns into multiply-add pairs).
+    let width = match widened_width(ksize) {
+        w if rows && w > 0 && scratch.len() >= (w + 1) * ksize => w,
+        _ => 0,
+    };
+    let (w16, x16) = scratch.split_at_mut(width * ksize);
+    let x16 = if width > 0 {
+        &mut x16[..ksize]
+    } else {
+        &mut [][..]
+    };
+    let step = if width > 0 { width } else { BLOCK };
     let mut c0 = 0;
     while c0 < od {
-        let n = BLOCK.min(od - c0);
+        let n = step.min(od - c0);
+        if width > 0 {
+            for (d, &v) in w16.iter_mut().zip(&w[c0 * ksize..(c0 + n) * ksize]) {
+                *d = v as i16;
+            }
+        }
         let mut mult = [quant::ChannelRequant::default(); BLOCK];
         let mut base = [0i32; BLOCK];
         let mut xoff = [0usize; BLOCK];
@@ -1128,7 +1192,36 @@ fn conv_i8_fast(
                     let (fx0, fx1) = Geom::taps(ix0, g.dil_w, g.f_w, g.in_w);
                     let full = fy0 == 0 && fy1 == fh && fx0 == 0 && fx1 == fw;
                     let mut acc = [0i32; BLOCK];
-                    if full && rows {
+                    if full && width > 0 {
+                        let rl = fw * fd;
+                        for (fy, xr) in x16.chunks_exact_mut(rl).enumerate() {
+                            let iy = (iy0 + (g.dil_h as usize * fy) as i64) as usize;
+                            let xb = ((b * ih + iy) * iw + ix0 as usize) * id;
+                            for (d, &v) in xr.iter_mut().zip(&x[xb..xb + rl]) {
+                                *d = v as i16;
+                            }
+                        }
+                        let xs = &*x16;
+                        let mut rows4 = w16[..n * ksize].chunks_exact(4 * ksize);
+                        let mut i = 0;
+                        for w4 in &mut rows4 {
+                            let (w0, rest) = w4.split_at(ksize);
+                            let (w1, rest) = rest.split_at(ksize);
+                            let (w2, w3) = rest.split_at(ksize);
+                            let r = dot16x4(xs, w0, w1, w2, w3);
+                            for (a, v) in acc[i..i + 4].iter_mut().zip(r) {
+                                *a = v;
+                            }
+                            i += 4;
+                        }
+                        for wr in rows4.remainder().chunks_exact(ksize) {
+                            acc[i] = dot16(xs, wr);
+                            i += 1;
+                        }
+                        for (a, &add) in acc[..n].iter_mut().zip(&base[..n]) {
+                            *a = a.wrapping_add(add);
+                        }
+                    } else if full && rows {
                         for fy in 0..fh {
                             let iy = (iy0 + (g.dil_h as usize * fy) as i64) as usize;
                             let xb = ((b * ih + iy) * iw + ix0 as usize) * id;
@@ -1193,12 +1286,12 @@ fn finish_i8(q: &Requant<'_>, out: &mut [i8], acc: &[i32], mult: &[quant::Channe
 fn depthwise_i8_fast(
     g: &Geom,
     q: &Requant<'_>,
-    input_offset: i32,
     x: &[i8],
     w: &[i8],
     bias: Bias<'_>,
     out: &mut [i8],
 ) {
+    let input_offset = q.input_offset;
     let (ih, iw, id) = (g.in_h as usize, g.in_w as usize, g.in_d as usize);
     let (fh, fw) = (g.f_h as usize, g.f_w as usize);
     let (oh, ow, od) = (g.out_h as usize, g.out_w as usize, g.out_d as usize);
@@ -1303,6 +1396,7 @@ mod tests {
             scales,
             input_scale: 0.05,
             output_scale: 0.11,
+            input_offset: 0,
             output_offset: -3,
             act_min: -128,
             act_max: 127,
@@ -1398,6 +1492,7 @@ mod tests {
             scales: &[],
             input_scale: 1.0,
             output_scale: 1.0,
+            input_offset: 1,
             output_offset: 0,
             act_min: -128,
             act_max: 127,
@@ -1410,11 +1505,15 @@ mod tests {
             data: &bias,
         };
         let mut out = [0i8; 4];
-        conv_i8_fast(&g, &q, 1, &x, &w, bias, &mut out);
+        conv_i8_fast(&g, &q, &x, &w, bias, &mut out, &mut []);
+        let mut t = vec![0i16; 9 * 33];
+        let mut out2 = [0i8; 4];
+        conv_i8_fast(&g, &q, &x, &w, bias, &mut out2, &mut t);
+        assert_eq!(out2, [24; 4]);
         // (2 + 3 + 4 + 5) + 10 = 24 everywhere.
         assert_eq!(out, [24; 4]);
         let mut plain = [0u8; 4];
-        conv_int(&g, &q, 1, &|i| x[i] as i32, &w, bias, &mut plain);
+        conv_int(&g, &q, &|i| x[i] as i32, &w, bias, &mut plain);
         assert_eq!(plain, [24; 4]);
     }
 
@@ -1449,7 +1548,6 @@ mod tests {
         transpose_int(
             &g,
             &q,
-            0,
             &|_| 2,
             &[1, 2, 3, 4],
             Bias {
@@ -1546,7 +1644,7 @@ mod tests {
             q.output_offset = r.range(-128, 127) as i32;
             q.act_min = r.range(-128, 0) as i32;
             q.act_max = r.range(0, 127) as i32;
-            let input_offset = r.range(-127, 128) as i32;
+            q.input_offset = r.range(-127, 128) as i32;
             let bias = Bias {
                 kind: if r.range(0, 3) == 0 {
                     BIAS_NONE
@@ -1559,11 +1657,16 @@ mod tests {
             let mut plain = vec![0u8; g.out_len()];
             let xin = |i: usize| x[i] as i32;
             if depthwise {
-                depthwise_i8_fast(&g, &q, input_offset, &x, &w, bias, &mut fast);
-                depthwise_int(&g, &q, input_offset, &xin, &w, bias, &mut plain);
+                depthwise_i8_fast(&g, &q, &x, &w, bias, &mut fast);
+                depthwise_int(&g, &q, &xin, &w, bias, &mut plain);
             } else {
-                conv_i8_fast(&g, &q, input_offset, &x, &w, bias, &mut fast);
-                conv_int(&g, &q, input_offset, &xin, &w, bias, &mut plain);
+                let k = (g.f_h * g.f_w * g.f_d) as usize;
+                let mut t = vec![0i16; widened_scratch_bytes(k, widened_width(k)) / 2];
+                let mut blocked = vec![0i8; g.out_len()];
+                conv_i8_fast(&g, &q, &x, &w, bias, &mut fast, &mut t);
+                conv_i8_fast(&g, &q, &x, &w, bias, &mut blocked, &mut []);
+                assert_eq!(fast, blocked, "case {case}: {g:?}");
+                conv_int(&g, &q, &xin, &w, bias, &mut plain);
             }
             let plain: Vec<i8> = plain.iter().map(|&b| b as i8).collect();
             assert_eq!(fast, plain, "case {case}: {g:?}");
