@@ -225,6 +225,64 @@ pub fn fold_mean_divisor(multiplier: i32, shift: i32, n: i64) -> (i32, i32) {
     (folded, shift - extra)
 }
 
+// ---------------------------------------------------------------------------------------------
+// Convolutions (CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV)
+// ---------------------------------------------------------------------------------------------
+
+/// The requantization multiplier of one output channel of a convolution, as TFLM's
+/// `PopulateConvolutionQuantizationParams` computes it for every channel (per-tensor filters
+/// broadcast their one scale): `double(input_scale) * double(filter_scale) /
+/// double(output_scale)`, in that order, then [`quantize_multiplier`]. Returns `(q, shift)` with
+/// a positive shift meaning a left shift, as [`multiply_by_quantized_multiplier`] takes it.
+#[inline]
+pub fn conv_channel_multiplier(
+    input_scale: f32,
+    filter_scale: f32,
+    output_scale: f32,
+) -> (i32, i32) {
+    quantize_multiplier(input_scale as f64 * filter_scale as f64 / output_scale as f64)
+}
+
+/// A convolution channel's requantization prepared for its inner loop: the same result as
+/// [`multiply_by_quantized_multiplier`] for every `x`, given a multiplier from
+/// [`quantize_multiplier`] (never `i32::MIN`, so the doubling high multiply cannot saturate).
+///
+/// The two roundings stay, each in a cheaper exact form: gemmlowp's nudge-then-truncate
+/// `(p + nudge) / 2^31` equals `(p + 2^30) >> 31` (floor) for every product `p`; and
+/// round-half-away-from-zero division by `2^e` (e > 0) equals
+/// `(r + 2^(e-1) - (r < 0)) >> e`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ChannelRequant {
+    multiplier: i32,
+    left: u32,
+    right: u32,
+    half: i64,
+    negative_adjust: i64,
+}
+
+impl ChannelRequant {
+    /// From a `(multiplier, shift)` pair as [`quantize_multiplier`] returns it.
+    pub fn new(multiplier: i32, shift: i32) -> ChannelRequant {
+        let left = shift.max(0) as u32;
+        let right = (-shift).clamp(0, 31) as u32;
+        ChannelRequant {
+            multiplier,
+            left,
+            right,
+            half: (1i64 << right) >> 1,
+            negative_adjust: (right > 0) as i64,
+        }
+    }
+
+    /// `x * multiplier * 2^shift`, bit for bit [`multiply_by_quantized_multiplier`].
+    #[inline(always)]
+    pub fn apply(&self, x: i32) -> i32 {
+        let a = x.wrapping_mul(1i32.wrapping_shl(self.left));
+        let r = ((a as i64 * self.multiplier as i64 + (1 << 30)) >> 31) as i32 as i64;
+        ((r + self.half - ((r < 0) as i64 & self.negative_adjust)) >> self.right) as i32
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,7 +417,7 @@ mod tests {
     }
 }
 
-// =============================================================================================
+// ======================================================================================// ---------------------------------------------------------------------------------------------
 // Softmax, logistic and tanh: gemmlowp fixed-point functions, softmax scaling, the int16 lookup
 // tables, and float exp/tanh as glibc computes them (used by SOFTMAX, LOGISTIC and TANH).
 // =============================================================================================
@@ -1158,5 +1216,49 @@ mod transcendental_tests {
         assert!(glibc_expf(f32::NAN).is_nan());
         assert_eq!(glibc_tanhf(f32::INFINITY), 1.0);
         assert_eq!(glibc_tanhf(-0.0).to_bits(), (-0.0f32).to_bits());
+    }
+    #[test]
+    fn conv_channel_multiplier_widens_before_multiplying() {
+        // 0.5 * 0.25 / 0.5 = 0.25 exactly.
+        assert_eq!(conv_channel_multiplier(0.5, 0.25, 0.5), (1 << 30, -1));
+        // Scales whose float product rounds differently from the double product: the double
+        // form is the one TFLM uses for convolutions.
+        let (i, f, o) = (0.1f32, 0.3f32, 0.7f32);
+        let want = quantize_multiplier(i as f64 * f as f64 / o as f64);
+        assert_eq!(conv_channel_multiplier(i, f, o), want);
+        assert_ne!(want, quantize_multiplier((i * f) as f64 / o as f64));
+    }
+    #[test]
+    fn channel_requant_matches_multiply_by_quantized_multiplier() {
+        let mut pairs = [
+            (1 << 30, 1),
+            (i32::MAX, 0),
+            (1 << 30, -31),
+            (1_518_500_250, -7),
+            (0, 0),
+            (1 << 30, 3),
+            (1 << 30, 40),
+            (1_073_741_825, -1),
+        ]
+        .to_vec();
+        for i in 0..40 {
+            pairs.push(quantize_multiplier(1e-6 + i as f64 * 0.037));
+        }
+        for &(m, s) in &pairs {
+            let q = ChannelRequant::new(m, s);
+            let mut x = i32::MIN as i64;
+            while x <= i32::MAX as i64 {
+                let xi = x as i32;
+                assert_eq!(q.apply(xi), multiply_by_quantized_multiplier(xi, m, s));
+                x += 1_000_003;
+            }
+            for xi in (-70_000..70_000).chain([i32::MIN, i32::MIN + 1, i32::MAX, i32::MAX - 1]) {
+                assert_eq!(
+                    q.apply(xi),
+                    multiply_by_quantized_multiplier(xi, m, s),
+                    "x={xi} m={m} s={s}"
+                );
+            }
+        }
     }
 }

@@ -16,6 +16,7 @@ use crate::model::{Model, OpInfo};
 use crate::tensor::TensorInfo;
 
 pub mod concatenation;
+pub mod conv;
 pub mod elementwise;
 pub mod fully_connected;
 pub mod logistic_tanh;
@@ -48,6 +49,9 @@ pub struct Registration {
 
 /// Every op the engine runs.
 pub static REGISTRY: &[Registration] = &[
+    conv::CONV_2D,
+    conv::DEPTHWISE_CONV_2D,
+    conv::TRANSPOSE_CONV,
     fully_connected::FULLY_CONNECTED,
     elementwise::ADD,
     elementwise::SUB,
