@@ -670,7 +670,7 @@ pub fn preprocess_softmax_scaling(
     } else {
         wanted
     };
-    if !(real > 1.0) {
+    if real.is_nan() || real <= 1.0 {
         return None;
     }
     let (q, shift) = quantize_multiplier(real);
