@@ -816,18 +816,27 @@ const EXP2F_TABLE: [u64; 32] = [
     0x3fefd0765b6e4540,
 ];
 
-/// Interpolates [`SIGMOID_TABLE_U16`] at `abs` read with `frac_bits` fractional bits; `None`
-/// past the table's end.
+/// Interpolates [`SIGMOID_TABLE_U16`] at `abs` read with `frac_bits` fractional bits, or
+/// `saturated` past the table's end (index 255 and up, where TFLM returns its constant).
+///
+/// Branch-free (the index is clamped, the result selected with a mask): the LSTM's gates and
+/// the LOGISTIC/TANH kernels see inputs of either sign and size in no predictable order.
 #[inline(always)]
-fn sigmoid_table(abs: u32, frac_bits: u32) -> Option<u32> {
-    let index = (abs >> frac_bits) as usize;
-    if index >= 255 {
-        return None;
-    }
-    let ua = SIGMOID_TABLE_U16.get(index).copied().unwrap_or(0) as u32;
-    let ub = SIGMOID_TABLE_U16.get(index + 1).copied().unwrap_or(0) as u32;
+fn sigmoid_table(abs: u32, frac_bits: u32, saturated: u32) -> u32 {
+    let index = abs >> frac_bits;
+    let i = index.min(254) as usize;
+    let ua = SIGMOID_TABLE_U16.get(i).copied().unwrap_or(0) as u32;
+    let ub = SIGMOID_TABLE_U16.get(i + 1).copied().unwrap_or(0) as u32;
     let ut = abs & ((1 << frac_bits) - 1);
-    Some((ua << frac_bits).wrapping_add(ut.wrapping_mul(ub.wrapping_sub(ua))))
+    let v = (ua << frac_bits).wrapping_add(ut.wrapping_mul(ub.wrapping_sub(ua)));
+    select_u32(index >= 255, saturated, v)
+}
+
+/// `if c { a } else { b }` without a branch.
+#[inline(always)]
+fn select_u32(c: bool, a: u32, b: u32) -> u32 {
+    let m = 0u32.wrapping_sub(c as u32);
+    (a & m) | (b & !m)
 }
 
 /// The int16 sigmoid core of TFLM's `reference_integer_ops::Logistic` (used by LOGISTIC and
@@ -837,16 +846,13 @@ fn sigmoid_table(abs: u32, frac_bits: u32) -> Option<u32> {
 #[inline(always)]
 pub fn sigmoid_i16_scaled(v: i32) -> i16 {
     let abs = v.unsigned_abs();
-    let result = sigmoid_table(abs, 9).unwrap_or(0x7fff << 10);
-    let result = if v >= 0 {
-        result.wrapping_add(1 << 9)
-    } else {
-        (1u32 << (16 + 9))
-            .wrapping_sub(result)
-            .wrapping_add(1 << 9)
-            .wrapping_sub(1)
-    };
-    (result >> 10) as i16
+    let result = sigmoid_table(abs, 9, 0x7fff << 10);
+    let pos = result.wrapping_add(1 << 9);
+    let neg = (1u32 << (16 + 9))
+        .wrapping_sub(result)
+        .wrapping_add(1 << 9)
+        .wrapping_sub(1);
+    (select_u32(v >= 0, pos, neg) >> 10) as i16
 }
 
 /// The int16 tanh core of TFLM's `reference_integer_ops::Tanh`: tanh(x) = 2 sigmoid(2x) - 1,
@@ -854,19 +860,16 @@ pub fn sigmoid_i16_scaled(v: i32) -> i16 {
 #[inline(always)]
 pub fn tanh_i16_scaled(v: i32) -> i16 {
     let abs = v.unsigned_abs();
-    let result = sigmoid_table(abs, 8).unwrap_or(0xffff << 8) as i32;
-    let result = if v >= 0 {
-        result
-            .wrapping_sub(1 << (14 + 9))
-            .wrapping_add(1 << (9 - 2))
-    } else {
-        result
-            .wrapping_neg()
-            .wrapping_add(1 << (14 + 9))
-            .wrapping_add(1 << (9 - 2))
-            .wrapping_sub(1)
-    };
-    (result >> (9 - 1)) as i16
+    let result = sigmoid_table(abs, 8, 0xffff << 8) as i32;
+    let pos = result
+        .wrapping_sub(1 << (14 + 9))
+        .wrapping_add(1 << (9 - 2));
+    let neg = result
+        .wrapping_neg()
+        .wrapping_add(1 << (14 + 9))
+        .wrapping_add(1 << (9 - 2))
+        .wrapping_sub(1);
+    (select_u32(v >= 0, pos as u32, neg as u32) as i32 >> (9 - 1)) as i16
 }
 
 /// `expf` as glibc computes it: `x * 32 / ln 2 = k + r`, then `2^(k/32)` from a table times a
@@ -1259,6 +1262,59 @@ mod transcendental_tests {
                     "x={xi} m={m} s={s}"
                 );
             }
+        }
+    }
+
+    /// The branch-free sigmoid/tanh cores equal the branching form they replaced (TFLM's
+    /// code shape) on every input that reaches the table and on the extremes.
+    #[test]
+    fn branch_free_sigmoid_tanh_match_tflm_shape() {
+        fn table(abs: u32, frac_bits: u32) -> Option<u32> {
+            let index = (abs >> frac_bits) as usize;
+            if index >= 255 {
+                return None;
+            }
+            let ua = SIGMOID_TABLE_U16[index] as u32;
+            let ub = SIGMOID_TABLE_U16[index + 1] as u32;
+            let ut = abs & ((1 << frac_bits) - 1);
+            Some((ua << frac_bits).wrapping_add(ut.wrapping_mul(ub.wrapping_sub(ua))))
+        }
+        fn sigmoid(v: i32) -> i16 {
+            let result = table(v.unsigned_abs(), 9).unwrap_or(0x7fff << 10);
+            let result = if v >= 0 {
+                result.wrapping_add(1 << 9)
+            } else {
+                (1u32 << 25)
+                    .wrapping_sub(result)
+                    .wrapping_add(1 << 9)
+                    .wrapping_sub(1)
+            };
+            (result >> 10) as i16
+        }
+        fn tanh(v: i32) -> i16 {
+            let result = table(v.unsigned_abs(), 8).unwrap_or(0xffff << 8) as i32;
+            let result = if v >= 0 {
+                result.wrapping_sub(1 << 23).wrapping_add(1 << 7)
+            } else {
+                result
+                    .wrapping_neg()
+                    .wrapping_add(1 << 23)
+                    .wrapping_add(1 << 7)
+                    .wrapping_sub(1)
+            };
+            (result >> 8) as i16
+        }
+        let extremes = [
+            i32::MIN,
+            i32::MIN + 1,
+            i32::MAX,
+            i32::MAX - 1,
+            1 << 30,
+            -(1 << 30),
+        ];
+        for v in (-(1 << 18)..(1 << 18)).chain(extremes) {
+            assert_eq!(sigmoid_i16_scaled(v), sigmoid(v), "sigmoid {v}");
+            assert_eq!(tanh_i16_scaled(v), tanh(v), "tanh {v}");
         }
     }
 }

@@ -28,7 +28,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{Eval, Prepare, Registration, TensorId};
+use super::{dot, Eval, Prepare, Registration, TensorId};
 use crate::arena::Loc;
 use crate::error::{Error, Result};
 use crate::quant::{self, Activation};
@@ -1099,35 +1099,6 @@ fn widened_scratch_bytes(k: usize, width: usize) -> usize {
     2 * ((width + 1) * k + 1)
 }
 
-/// `sum(a[i] * b[i])` over int16 values (int8 data widened), wrapping 32-bit.
-#[inline(always)]
-fn dot16(a: &[i16], b: &[i16]) -> i32 {
-    a.iter()
-        .zip(b)
-        .fold(0i32, |s, (&x, &y)| s.wrapping_add(x as i32 * y as i32))
-}
-
-/// Four [`dot16`]s sharing `a`, so each input value is loaded once for four filters.
-#[inline(always)]
-fn dot16x4(a: &[i16], b0: &[i16], b1: &[i16], b2: &[i16], b3: &[i16]) -> [i32; 4] {
-    let n = a
-        .len()
-        .min(b0.len())
-        .min(b1.len())
-        .min(b2.len())
-        .min(b3.len());
-    let (a, b0, b1, b2, b3) = (&a[..n], &b0[..n], &b1[..n], &b2[..n], &b3[..n]);
-    let mut s = [0i32; 4];
-    for i in 0..n {
-        let x = a[i] as i32;
-        s[0] = s[0].wrapping_add(x * b0[i] as i32);
-        s[1] = s[1].wrapping_add(x * b1[i] as i32);
-        s[2] = s[2].wrapping_add(x * b2[i] as i32);
-        s[3] = s[3].wrapping_add(x * b3[i] as i32);
-    }
-    s
-}
-
 /// `sum(a[i])` in wrapping 32-bit arithmetic.
 #[inline(always)]
 fn sum_i8(a: &[i8]) -> i32 {
@@ -1212,14 +1183,14 @@ fn conv_i8_fast(
                             let (w0, rest) = w4.split_at(ksize);
                             let (w1, rest) = rest.split_at(ksize);
                             let (w2, w3) = rest.split_at(ksize);
-                            let r = dot16x4(xs, w0, w1, w2, w3);
+                            let r = dot::dot16x4(xs, w0, w1, w2, w3);
                             for (a, v) in acc[i..i + 4].iter_mut().zip(r) {
                                 *a = v;
                             }
                             i += 4;
                         }
                         for wr in rows4.remainder().chunks_exact(ksize) {
-                            acc[i] = dot16(xs, wr);
+                            acc[i] = dot::dot16(xs, wr);
                             i += 1;
                         }
                         for (a, &add) in acc[..n].iter_mut().zip(&base[..n]) {
@@ -1288,17 +1259,7 @@ fn finish_i8(q: &Requant<'_>, out: &mut [i8], acc: &[i32], mult: &[quant::Channe
     for ((t, &a), r) in v[..n].iter_mut().zip(acc).zip(mult) {
         *t = r.apply(a).wrapping_add(q.output_offset);
     }
-    let (lo, hi) = (q.act_min, q.act_max);
-    let mut o8 = out[..n].chunks_exact_mut(8);
-    let mut v8 = v[..n].chunks_exact(8);
-    for (o, v) in (&mut o8).zip(&mut v8) {
-        for l in 0..8 {
-            o[l] = v[l].max(lo).min(hi) as i8;
-        }
-    }
-    for (o, &v) in o8.into_remainder().iter_mut().zip(v8.remainder()) {
-        *o = v.max(lo).min(hi) as i8;
-    }
+    dot::clamp_to_i8(&mut out[..n], &v[..n], q.act_min, q.act_max);
 }
 
 /// DEPTHWISE_CONV_2D, int8, fast: blocks of input channels (with their `depth_multiplier`

@@ -4,7 +4,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{ArrayRef, Eval, Prepare, Registration, TensorId};
+use super::{dot, ArrayRef, Eval, Prepare, Registration, TensorId};
 use crate::error::Result;
 use crate::quant::{self, Activation};
 use crate::tensor::DType;
@@ -250,32 +250,24 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
     };
     match p.kind {
         KIND_I8 => {
-            let input: &[i8] = bytemuck::cast_slice(input);
-            let filter: &[i8] = bytemuck::cast_slice(filter);
-            for b in 0..batches {
-                let x = &input[b * depth..(b + 1) * depth];
-                for c in 0..od {
-                    let w = &filter[c * depth..(c + 1) * depth];
-                    // TFLM: acc += (filter + filter_offset) * (input + input_offset), then bias,
-                    // requantize, output offset, clamp.
-                    let mut acc: i32 = 0;
-                    for (&xv, &wv) in x.iter().zip(w) {
-                        acc = acc.wrapping_add(
-                            (wv as i32 + p.filter_offset).wrapping_mul(xv as i32 + p.input_offset),
-                        );
-                    }
-                    if has_bias {
-                        acc = acc.wrapping_add(read_i32(bias, c));
-                    }
-                    let (m, s) = requant(c);
-                    let v = quant::multiply_by_quantized_multiplier(acc, m, s)
-                        .wrapping_add(p.output_offset)
-                        .max(p.act_min)
-                        .min(p.act_max);
-                    if let Some(o) = out.get_mut(b * od + c) {
-                        *o = v as i8 as u8;
-                    }
-                }
+            let x: &[i8] = bytemuck::cast_slice(input);
+            let w: &[i8] = bytemuck::cast_slice(filter);
+            let y: &mut [i8] = bytemuck::cast_slice_mut(out);
+            let f = FcI8 {
+                batches,
+                depth,
+                od,
+                input_offset: p.input_offset,
+                filter_offset: p.filter_offset,
+                output_offset: p.output_offset,
+                act_min: p.act_min,
+                act_max: p.act_max,
+                bias: if has_bias { bias } else { &[] },
+            };
+            if dot::offset_fits(p.input_offset) && dot::offset_fits(p.filter_offset) {
+                fc_i8_fast(&f, &requant, x, w, y);
+            } else {
+                fc_i8_plain(&f, &requant, x, w, y);
             }
         }
         KIND_I16_ACC64 | KIND_I16_ACC32 => {
@@ -337,4 +329,211 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The int8 kernel's sizes and quantization, for the plain and fast loops.
+struct FcI8<'a> {
+    batches: usize,
+    depth: usize,
+    od: usize,
+    input_offset: i32,
+    filter_offset: i32,
+    output_offset: i32,
+    act_min: i32,
+    act_max: i32,
+    /// int32 bias bytes (empty without a bias).
+    bias: &'a [u8],
+}
+
+/// int8 FULLY_CONNECTED, plain: TFLM's `reference_integer_ops::FullyConnected` loop — for each
+/// batch and output row, `acc += (w + filter_offset) * (x + input_offset)` in wrapping int32
+/// over the depth, then the bias, requantization, output offset and clamp (`max` then `min`).
+/// Used when the offsets are too large for the fast loop's int16 operands.
+fn fc_i8_plain(
+    f: &FcI8<'_>,
+    requant: &dyn Fn(usize) -> (i32, i32),
+    x: &[i8],
+    w: &[i8],
+    out: &mut [i8],
+) {
+    let (depth, od) = (f.depth, f.od);
+    for b in 0..f.batches {
+        let Some(xb) = x.get(b * depth..(b + 1) * depth) else {
+            return;
+        };
+        for c in 0..od {
+            let Some(wc) = w.get(c * depth..(c + 1) * depth) else {
+                return;
+            };
+            let mut acc: i32 = 0;
+            for (&xv, &wv) in xb.iter().zip(wc) {
+                acc = acc.wrapping_add(
+                    (wv as i32)
+                        .wrapping_add(f.filter_offset)
+                        .wrapping_mul((xv as i32).wrapping_add(f.input_offset)),
+                );
+            }
+            if !f.bias.is_empty() {
+                acc = acc.wrapping_add(read_i32(f.bias, c));
+            }
+            let (m, s) = requant(c);
+            let v = quant::multiply_by_quantized_multiplier(acc, m, s)
+                .wrapping_add(f.output_offset)
+                .max(f.act_min)
+                .min(f.act_max);
+            if let Some(o) = out.get_mut(b * od + c) {
+                *o = v as i8;
+            }
+        }
+    }
+}
+
+/// Output rows handled together by [`fc_i8_fast`]: their multipliers and biases are decoded
+/// once for every batch, and their results clamped in one vectorised pass.
+const ROWS: usize = 32;
+
+/// int8 FULLY_CONNECTED, fast, the same bits as [`fc_i8_plain`]: each product is formed from
+/// int16 operands (`w + filter_offset`, `x + input_offset`, exact because both offsets satisfy
+/// [`dot::offset_fits`]) by [`dot::matvec`], four rows at a time over a widened input; the
+/// requantization is [`quant::ChannelRequant`] (the same bits as TFLM's double rounding), and
+/// the clamp runs vectorised over a block of rows.
+fn fc_i8_fast(
+    f: &FcI8<'_>,
+    requant: &dyn Fn(usize) -> (i32, i32),
+    x: &[i8],
+    w: &[i8],
+    out: &mut [i8],
+) {
+    let (depth, od) = (f.depth, f.od);
+    let (xo, wo) = (f.input_offset as i16, f.filter_offset as i16);
+    if x.len() < f.batches * depth || w.len() < od * depth || out.len() < f.batches * od {
+        return;
+    }
+    let mut c0 = 0;
+    while c0 < od {
+        let n = ROWS.min(od - c0);
+        let mut mult = [quant::ChannelRequant::default(); ROWS];
+        let mut base = [0i32; ROWS];
+        for i in 0..n {
+            let (m, s) = requant(c0 + i);
+            mult[i] = quant::ChannelRequant::new(m, s);
+            if !f.bias.is_empty() {
+                base[i] = read_i32(f.bias, c0 + i);
+            }
+        }
+        let wb = &w[c0 * depth..];
+        for b in 0..f.batches {
+            let xb = &x[b * depth..(b + 1) * depth];
+            let mut acc = [0i32; ROWS];
+            let xv = |k: usize| xb.get(k).map_or(0, |&v| (v as i16).wrapping_add(xo));
+            dot::matvec(xv, wb, wo, n, depth, dot::CHUNK, |r, v| {
+                if let Some(a) = acc.get_mut(r) {
+                    *a = a.wrapping_add(v);
+                }
+            });
+            for ((a, &add), r) in acc[..n].iter_mut().zip(&base[..n]).zip(&mult[..n]) {
+                *a = r.apply(a.wrapping_add(add)).wrapping_add(f.output_offset);
+            }
+            let ob = b * od + c0;
+            dot::clamp_to_i8(&mut out[ob..ob + n], &acc[..n], f.act_min, f.act_max);
+        }
+        c0 += n;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small deterministic generator (xorshift) for random shapes and data.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn range(&mut self, lo: i64, hi: i64) -> i64 {
+            lo + (self.next() % (hi - lo + 1) as u64) as i64
+        }
+    }
+
+    /// A hand-computed case: two rows of depth 3, input offset 1, filter offset -1.
+    #[test]
+    fn int8_hand_computed() {
+        let x = [1i8, 2, 3];
+        let w = [2i8, 2, 2, 0, 1, 2];
+        let bias: Vec<u8> = [10i32, -10].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let f = FcI8 {
+            batches: 1,
+            depth: 3,
+            od: 2,
+            input_offset: 1,
+            filter_offset: -1,
+            output_offset: 0,
+            act_min: -128,
+            act_max: 127,
+            bias: &bias,
+        };
+        // Multiplier 0.5 * 2 = 1.0.
+        let rq = |_c: usize| (1 << 30, 1);
+        // Row 0: (1)(2) + (1)(3) + (1)(4) + 10 = 19; row 1: (-1)(2) + 0 + (1)(4) - 10 = -8.
+        let (mut fast, mut plain) = ([0i8; 2], [0i8; 2]);
+        fc_i8_fast(&f, &rq, &x, &w, &mut fast);
+        fc_i8_plain(&f, &rq, &x, &w, &mut plain);
+        assert_eq!(fast, [19, -8]);
+        assert_eq!(plain, [19, -8]);
+    }
+
+    /// The fast int8 loop gives the plain loop's bits on random shapes, offsets and data.
+    #[test]
+    fn fast_int8_matches_plain() {
+        let mut r = Rng(0x2545_F491_4F6C_DD1D);
+        for case in 0..300 {
+            let batches = r.range(1, 3) as usize;
+            let depth = r.range(0, 70) as usize;
+            let od = r.range(1, 75) as usize;
+            let x: Vec<i8> = (0..batches * depth).map(|_| r.next() as i8).collect();
+            let w: Vec<i8> = (0..od * depth).map(|_| r.next() as i8).collect();
+            let bias: Vec<u8> = (0..od)
+                .flat_map(|_| (r.range(-100_000, 100_000) as i32).to_le_bytes())
+                .collect();
+            let mults: Vec<(i32, i32)> = (0..od)
+                .map(|_| {
+                    (
+                        r.range(1 << 30, i32::MAX as i64) as i32,
+                        r.range(-20, 3) as i32,
+                    )
+                })
+                .collect();
+            let per_channel = r.range(0, 1) == 1;
+            let rq = |c: usize| mults[if per_channel { c } else { 0 }];
+            let big = case % 10 == 0;
+            let f = FcI8 {
+                batches,
+                depth,
+                od,
+                input_offset: if big {
+                    32640
+                } else {
+                    r.range(-127, 128) as i32
+                },
+                filter_offset: if big {
+                    -32640
+                } else {
+                    r.range(-127, 128) as i32
+                },
+                output_offset: r.range(-128, 127) as i32,
+                act_min: r.range(-128, 0) as i32,
+                act_max: r.range(0, 127) as i32,
+                bias: if r.range(0, 3) == 0 { &[] } else { &bias },
+            };
+            let mut fast = vec![0i8; batches * od];
+            let mut plain = vec![0i8; batches * od];
+            fc_i8_fast(&f, &rq, &x, &w, &mut fast);
+            fc_i8_plain(&f, &rq, &x, &w, &mut plain);
+            assert_eq!(fast, plain, "case {case}");
+        }
+    }
 }

@@ -16,7 +16,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{Eval, Prepare, Registration, TensorId};
+use super::{dot, Eval, Prepare, Registration, TensorId};
 use crate::error::{Error, Result};
 use crate::quant;
 use crate::tensor::DType;
@@ -94,6 +94,8 @@ struct Params {
     /// means `3 << shift`).
     cell_tanh_multiplier: i32,
     cell_tanh_shift: i32,
+    /// 1 when [`step_i8_fast`] runs (see [`fast_i8_applies`]); it needs no gate buffers.
+    fast: u32,
 }
 
 fn prepare(ctx: &mut Prepare<'_, '_>) -> Result<()> {
@@ -197,6 +199,7 @@ fn prepare(ctx: &mut Prepare<'_, '_>) -> Result<()> {
         quantized_cell_clip: 0,
         cell_tanh_multiplier: 0,
         cell_tanh_shift: 0,
+        fast: 0,
     };
     for g in 0..4 {
         p.input_weights[g] = ctx.input_id(1 + g)?;
@@ -289,12 +292,16 @@ fn prepare(ctx: &mut Prepare<'_, '_>) -> Result<()> {
             if shift < 0 { (3, -shift) } else { (0, shift) };
     }
 
-    // Four gate-sized buffers of the cell type, as TFLM's four scratch buffers.
+    // Four gate-sized buffers of the cell type, as TFLM's four scratch buffers, for the
+    // plain steps; the fast int8 step keeps its gate values in registers.
+    p.fast = fast_i8_applies(&p) as u32;
     let buffer = state_elems
         .checked_mul(cell_bytes)
         .and_then(|b| b.checked_mul(4))
         .ok_or(ctx.invalid("LSTM state too large"))?;
-    ctx.request_scratch(buffer);
+    if p.fast == 0 {
+        ctx.request_scratch(buffer);
+    }
     ctx.set_macs(
         (time_steps as u64)
             .saturating_mul(batches as u64)
@@ -488,7 +495,11 @@ fn run(
         _ => (2, 1, 8, 2),
     };
     let state_elems = batches * state_dim;
-    let buf = state_elems * cell_size;
+    let buf = if p.fast != 0 {
+        0
+    } else {
+        state_elems * cell_size
+    };
     // Prepare checked the shapes; these re-checks make every index below in range.
     if ins.input.len() < time_steps * batches * input_dim * act
         || ins
@@ -539,6 +550,10 @@ fn run(
     };
     if p.kind == KIND_F32 {
         steps(&mut |s| step_f32(p, ins, s, hidden, cell, output, &mut bufs));
+    } else if p.fast != 0 {
+        let f = FastI8::new(p);
+        let (mut xbuf, mut hbuf) = ([0i16; FAST_MAX_DIM], [0i16; FAST_MAX_DIM]);
+        steps(&mut |s| step_i8_fast(p, &f, ins, s, hidden, cell, output, &mut xbuf, &mut hbuf));
     } else {
         steps(&mut |s| step_int(p, ins, s, act, hidden, cell, output, &mut bufs));
     }
@@ -651,6 +666,213 @@ fn gate_int(
             sigmoid_i16(sum, 0, 0)
         };
         wr16(gate, i, v);
+    }
+}
+
+/// Largest input or state size whose vectors the fast int8 step widens on the stack.
+const FAST_MAX_DIM: usize = 256;
+
+/// Whether the fast int8 step runs: int8 activations, every offset small enough for int16
+/// operands ([`dot::offset_fits`], true of every model a converter writes), one input and
+/// one hidden offset for all gates (true by construction), and sizes within
+/// [`FAST_MAX_DIM`]. Prepare asks for TFLM's gate buffers only when it does not.
+fn fast_i8_applies(p: &Params) -> bool {
+    let g0 = &p.gates[0];
+    p.kind == KIND_I8
+        && (p.input_dim as usize) <= FAST_MAX_DIM
+        && (p.state_dim as usize) <= FAST_MAX_DIM
+        && p.gates.iter().all(|q| {
+            q.input_offset == g0.input_offset
+                && q.recurrent_offset == g0.recurrent_offset
+                && [
+                    q.input_offset,
+                    q.input_weight_offset,
+                    q.recurrent_offset,
+                    q.recurrent_weight_offset,
+                ]
+                .iter()
+                .all(|&o| dot::offset_fits(o))
+        })
+}
+
+/// The int8 step's quantization, decoded once per evaluation for [`step_i8_fast`].
+struct FastI8 {
+    input_requant: [quant::ChannelRequant; 4],
+    recurrent_requant: [quant::ChannelRequant; 4],
+    input_weight_offset: [i16; 4],
+    recurrent_weight_offset: [i16; 4],
+    input_offset: i16,
+    recurrent_offset: i16,
+    forget: quant::ChannelRequant,
+    input: quant::ChannelRequant,
+    output: quant::ChannelRequant,
+}
+
+impl FastI8 {
+    fn new(p: &Params) -> FastI8 {
+        let rq = |m: [i32; 2]| quant::ChannelRequant::new(m[0], m[1]);
+        FastI8 {
+            input_requant: p
+                .gates
+                .map(|q| quant::ChannelRequant::new(q.input_multiplier, q.input_shift)),
+            recurrent_requant: p
+                .gates
+                .map(|q| quant::ChannelRequant::new(q.recurrent_multiplier, q.recurrent_shift)),
+            input_weight_offset: p.gates.map(|q| q.input_weight_offset as i16),
+            recurrent_weight_offset: p.gates.map(|q| q.recurrent_weight_offset as i16),
+            input_offset: p.gates[0].input_offset as i16,
+            recurrent_offset: p.gates[0].recurrent_offset as i16,
+            forget: rq(p.forget_mul),
+            input: rq(p.input_mul),
+            output: rq(p.output_mul),
+        }
+    }
+}
+
+/// Rows `c..c + k` (`k <= 4`) of a row-major int8 matrix with rows of `d` values, each dotted
+/// with `x` (offset-adjusted, zero-padded past `d` to `x.len()`, a multiple of 8). A row
+/// runs over the padded length when the matrix has the bytes (the padding's zeros cancel the
+/// next row's values), so the loops need no scalar tail.
+#[inline(always)]
+fn rows_dot(x: &[i16], w: &[i8], wo: i16, c: usize, k: usize, d: usize) -> [i32; 4] {
+    let run = |r: usize| -> &[i8] {
+        let at = r * d;
+        w.get(at..at + x.len())
+            .or_else(|| w.get(at..at + d))
+            .unwrap_or(&[])
+    };
+    if k == 4 {
+        dot::dot_i16_i8x4(x, [run(c), run(c + 1), run(c + 2), run(c + 3)], wo)
+    } else {
+        let mut s = [0i32; 4];
+        for (j, v) in s.iter_mut().enumerate().take(k) {
+            *v = dot::dot_i16_i8(x, run(c + j), wo);
+        }
+        s
+    }
+}
+
+/// One int8 LSTM step, fast, the same bits as [`step_int`]: the input and hidden vectors are
+/// widened (offset added) once, all four gates' layers run four rows at a time with int16
+/// operands ([`dot::dot_i16_i8x4`]: TFLM's products, summed modulo 2^32 as its int32
+/// accumulator does), requantization uses [`quant::ChannelRequant`], and each unit's gates,
+/// cell update and hidden value are computed together — every element of TFLM's step is
+/// independent of the others, and no gate reads the hidden state this step writes (the
+/// hidden vector was widened before), so no gate buffers are needed.
+#[allow(clippy::too_many_arguments)]
+fn step_i8_fast(
+    p: &Params,
+    f: &FastI8,
+    ins: &Inputs<'_>,
+    s: Step,
+    hidden: &mut [u8],
+    cell: &mut [u8],
+    output: &mut [u8],
+    xbuf: &mut [i16; FAST_MAX_DIM],
+    hbuf: &mut [i16; FAST_MAX_DIM],
+) {
+    let (input_dim, state_dim) = (p.input_dim as usize, p.state_dim as usize);
+    let (ipad, spad) = ((input_dim + 7) & !7, (state_dim + 7) & !7);
+    let x: &[i8] = bytemuck::cast_slice(ins.input);
+    let w_in: [&[i8]; 4] = ins.input_weights.map(bytemuck::cast_slice);
+    let w_rec: [&[i8]; 4] = ins.recurrent_weights.map(bytemuck::cast_slice);
+    // run() checked every length against the shapes and prepare the sizes; this makes the
+    // slicing below in range.
+    if ipad > FAST_MAX_DIM
+        || spad > FAST_MAX_DIM
+        || x.len() < s.input_at + s.rows * input_dim
+        || hidden.len() < s.state_at + s.rows * state_dim
+        || cell.len() < 2 * (s.state_at + s.rows * state_dim)
+        || output.len() < s.output_at + s.rows * state_dim
+    {
+        return;
+    }
+    let (lo, hi) = (i16::MIN as i32, i16::MAX as i32);
+    let clip = (p.cell_clip > 0.0).then_some(p.quantized_cell_clip as i16);
+    for b in 0..s.rows {
+        let xs = &x[s.input_at + b * input_dim..s.input_at + (b + 1) * input_dim];
+        for (d, &v) in xbuf.iter_mut().zip(xs) {
+            *d = (v as i16).wrapping_add(f.input_offset);
+        }
+        xbuf[input_dim..ipad].fill(0);
+        let h_at = s.state_at + b * state_dim;
+        for (d, &v) in hbuf.iter_mut().zip(&hidden[h_at..h_at + state_dim]) {
+            *d = (v as i8 as i16).wrapping_add(f.recurrent_offset);
+        }
+        hbuf[state_dim..spad].fill(0);
+        let (xw, hw) = (&xbuf[..ipad], &hbuf[..spad]);
+        let mut c = 0;
+        while c < state_dim {
+            let k = 4.min(state_dim - c);
+            // Gate values in the schema's order (input, forget, cell, output), four units.
+            let mut gv = [[0i16; 4]; 4];
+            for (g, out) in gv.iter_mut().enumerate() {
+                let vi = rows_dot(xw, w_in[g], f.input_weight_offset[g], c, k, input_dim);
+                let vr = rows_dot(hw, w_rec[g], f.recurrent_weight_offset[g], c, k, state_dim);
+                for j in 0..k {
+                    let bias = rd32(ins.biases[g], c + j);
+                    *out.get_mut(j).unwrap_or(&mut 0) = gate_finish(
+                        &f.input_requant[g],
+                        &f.recurrent_requant[g],
+                        vi[j].wrapping_add(bias),
+                        vr[j],
+                        g == GATE_CELL,
+                    );
+                }
+            }
+            for j in 0..k {
+                let (ig, fg, cg, og) = (
+                    gv[GATE_INPUT][j] as i32,
+                    gv[GATE_FORGET][j] as i32,
+                    gv[GATE_CELL][j] as i32,
+                    gv[GATE_OUTPUT][j] as i32,
+                );
+                let u = h_at + c + j;
+                // UpdateLstmCell: forget x cell and input x cell gate, each requantized and
+                // clamped to int16, their saturating sum, then the optional clip.
+                let old = rd16(cell, u) as i32;
+                let fc = f.forget.apply(fg * old).max(lo).min(hi);
+                let ic = f.input.apply(ig * cg).max(lo).min(hi);
+                let mut v = (fc + ic).max(lo).min(hi) as i16;
+                if let Some(q) = clip {
+                    let nq = (q as i32).wrapping_neg() as i16;
+                    let m = if v < q { v } else { q };
+                    v = if m < nq { nq } else { m };
+                }
+                wr16(cell, u, v);
+                // UpdateLstmHidden: tanh(cell) x output gate, to the hidden scale and zero
+                // point, clamped to int8; the hidden state is also this step's output.
+                let t = tanh_i16(v, p.cell_tanh_multiplier, p.cell_tanh_shift) as i32;
+                let hv = p
+                    .hidden_zp
+                    .wrapping_add(f.output.apply(t * og))
+                    .max(p.hidden_min)
+                    .min(p.hidden_max);
+                hidden[u] = hv as i8 as u8;
+                output[s.output_at + b * state_dim + c + j] = hv as i8 as u8;
+            }
+            c += k;
+        }
+    }
+}
+
+/// A gate's output from its two layers' int32 sums (the input layer's with its bias): each
+/// requantized and clamped to int16, their saturating sum, then sigmoid or tanh.
+#[inline(always)]
+fn gate_finish(
+    rq_in: &quant::ChannelRequant,
+    rq_rec: &quant::ChannelRequant,
+    vi: i32,
+    vr: i32,
+    tanh: bool,
+) -> i16 {
+    let vi = rq_in.apply(vi).clamp(-32768, 32767);
+    let vr = rq_rec.apply(vr).clamp(-32768, 32767);
+    let sum = (vi + vr).clamp(-32768, 32767) as i16;
+    if tanh {
+        tanh_i16(sum, 0, 0)
+    } else {
+        sigmoid_i16(sum, 0, 0)
     }
 }
 
@@ -896,11 +1118,116 @@ mod tests {
             quantized_cell_clip: 0,
             cell_tanh_multiplier: 0,
             cell_tanh_shift: 0,
+            fast: 0,
         }
     }
 
     fn bytes(v: &[f32]) -> Vec<u8> {
         v.iter().flat_map(|x| x.to_le_bytes()).collect()
+    }
+
+    /// A small deterministic generator (xorshift) for random shapes and data.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn range(&mut self, lo: i64, hi: i64) -> i64 {
+            lo + (self.next() % (hi - lo + 1) as u64) as i64
+        }
+        fn bytes(&mut self, n: usize) -> Vec<u8> {
+            (0..n).map(|_| self.next() as u8).collect()
+        }
+    }
+
+    /// The fast int8 step gives the plain steps' bits (hidden state, cell state, output) on
+    /// random sizes, layouts, offsets, multipliers and data.
+    #[test]
+    fn fast_int8_matches_plain() {
+        let mut r = Rng(0x853C_49E6_748F_EA9B);
+        for case in 0..200 {
+            let batches = r.range(1, 3) as u32;
+            let time_steps = r.range(1, 4) as u32;
+            let mut p = params(KIND_I8, batches, time_steps, r.range(0, 1) == 1);
+            p.input_dim = r.range(1, 40) as u32;
+            p.state_dim = r.range(1, 37) as u32;
+            let (xo, ho) = (r.range(-127, 128) as i32, r.range(-127, 128) as i32);
+            for g in &mut p.gates {
+                g.input_offset = xo;
+                g.recurrent_offset = ho;
+                g.input_weight_offset = if case % 3 == 0 {
+                    r.range(-127, 128) as i32
+                } else {
+                    0
+                };
+                g.recurrent_weight_offset = if case % 3 == 0 {
+                    r.range(-127, 128) as i32
+                } else {
+                    0
+                };
+                g.input_multiplier = r.range(1 << 30, i32::MAX as i64) as i32;
+                g.input_shift = r.range(-12, 1) as i32;
+                g.recurrent_multiplier = r.range(1 << 30, i32::MAX as i64) as i32;
+                g.recurrent_shift = r.range(-12, 1) as i32;
+            }
+            let mul = |r: &mut Rng, lo: i64, hi: i64| {
+                [
+                    r.range(1 << 30, i32::MAX as i64) as i32,
+                    r.range(lo, hi) as i32,
+                ]
+            };
+            p.forget_mul = mul(&mut r, -15, 0);
+            p.input_mul = mul(&mut r, -20, -10);
+            p.output_mul = mul(&mut r, -24, -16);
+            p.hidden_zp = r.range(-128, 127) as i32;
+            if r.range(0, 1) == 1 {
+                p.cell_clip = 1.0;
+                p.quantized_cell_clip = r.range(100, 32767) as i32;
+            }
+            (p.cell_tanh_multiplier, p.cell_tanh_shift) = if r.range(0, 1) == 1 {
+                (0, r.range(0, 4) as i32)
+            } else {
+                (3, r.range(1, 6) as i32)
+            };
+            let (b, t, i, n) = (
+                batches as usize,
+                time_steps as usize,
+                p.input_dim as usize,
+                p.state_dim as usize,
+            );
+            let input = r.bytes(b * t * i);
+            let wi: Vec<Vec<u8>> = (0..4).map(|_| r.bytes(n * i)).collect();
+            let wr: Vec<Vec<u8>> = (0..4).map(|_| r.bytes(n * n)).collect();
+            let bias: Vec<Vec<u8>> = (0..4)
+                .map(|_| {
+                    (0..n)
+                        .flat_map(|_| (r.range(-40_000, 40_000) as i32).to_le_bytes())
+                        .collect()
+                })
+                .collect();
+            let ins = Inputs {
+                input: &input,
+                input_weights: [&wi[0], &wi[1], &wi[2], &wi[3]],
+                recurrent_weights: [&wr[0], &wr[1], &wr[2], &wr[3]],
+                biases: [&bias[0], &bias[1], &bias[2], &bias[3]],
+            };
+            let hidden0 = r.bytes(b * n);
+            let cell0 = r.bytes(2 * b * n);
+            let mut results = Vec::new();
+            for fast in [false, true] {
+                p.fast = fast as u32;
+                assert!(!fast || fast_i8_applies(&p));
+                let (mut hidden, mut cell) = (hidden0.clone(), cell0.clone());
+                let mut out = vec![0u8; b * t * n];
+                let mut scratch = vec![0u8; if fast { 0 } else { 8 * b * n }];
+                run(&p, &ins, &mut hidden, &mut cell, &mut out, &mut scratch).unwrap();
+                results.push((hidden, cell, out));
+            }
+            assert!(results[0] == results[1], "case {case}");
+        }
     }
 
     #[test]

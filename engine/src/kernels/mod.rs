@@ -17,6 +17,7 @@ use crate::tensor::TensorInfo;
 
 pub mod concatenation;
 pub mod conv;
+pub(crate) mod dot;
 pub mod elementwise;
 pub mod fully_connected;
 pub mod logistic_tanh;
