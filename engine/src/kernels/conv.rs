@@ -732,6 +732,9 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
                 let (_, wide, _) = bytemuck::pod_align_to_mut::<u8, i16>(scratch);
                 conv_i8_fast(&g, &q, x, filter, bias, y, wide)
             }
+            OP_DEPTHWISE if depthwise_mult_applies(&g, &q) => {
+                depthwise_i8_mult(&g, &q, x, filter, bias, y)
+            }
             OP_DEPTHWISE if (g.depth_mult as usize) <= BLOCK => {
                 depthwise_i8_fast(&g, &q, x, filter, bias, y)
             }
@@ -1349,6 +1352,127 @@ fn depthwise_i8_fast(
     }
 }
 
+/// Int16 filter values [`depthwise_i8_mult`] keeps on the stack: a block of output channels'
+/// filters, each as one contiguous run of taps.
+const DW_FILTERS: usize = 1024;
+/// Largest window (taps, rounded up to 8) [`depthwise_i8_mult`] widens on the stack.
+const DW_WINDOW: usize = 256;
+
+/// Whether [`depthwise_i8_mult`] runs: a depth multiplier above 1 (the lanes of
+/// [`depthwise_i8_fast`] then hold only a few channels: one input channel times 8 in
+/// micro_speech), an input offset whose sums with int8 values fit in int16, and a window that
+/// fits the stack buffers.
+fn depthwise_mult_applies(g: &Geom, q: &Requant<'_>) -> bool {
+    let taps8 = (g.f_h as usize * g.f_w as usize + 7) & !7;
+    g.depth_mult > 1 && dot::offset_fits(q.input_offset) && taps8 > 0 && taps8 <= DW_WINDOW
+}
+
+/// DEPTHWISE_CONV_2D, int8, for depth multipliers above 1, the same bits as
+/// [`depthwise_int`]: a block of output channels' filters is transposed once into int16 runs
+/// of taps (the filter tensor holds channels innermost); for each output pixel and input
+/// channel the window is widened into an int16 run with the input offset added and zeros at
+/// taps outside the input (so the padding needs no separate sums: a zero contributes nothing,
+/// exactly as TFLM skips those taps), and each of the channel's outputs is one int16 dot
+/// product ([`dot::dot16x4`], multiply-add pairs) — TFLM's products, summed modulo 2^32 like
+/// its int32 accumulator.
+fn depthwise_i8_mult(
+    g: &Geom,
+    q: &Requant<'_>,
+    x: &[i8],
+    w: &[i8],
+    bias: Bias<'_>,
+    out: &mut [i8],
+) {
+    let (ih, iw, id) = (g.in_h as usize, g.in_w as usize, g.in_d as usize);
+    let (fh, fw) = (g.f_h as usize, g.f_w as usize);
+    let (oh, ow, od) = (g.out_h as usize, g.out_w as usize, g.out_d as usize);
+    let dm = (g.depth_mult as usize).max(1);
+    let taps = fh * fw;
+    let t8 = (taps + 7) & !7;
+    if t8 == 0 || t8 > DW_WINDOW {
+        return;
+    }
+    let xo = q.input_offset as i16;
+    let nmax = (DW_FILTERS / t8).clamp(1, BLOCK);
+    let mut wt = [0i16; DW_FILTERS];
+    let mut win = [0i16; DW_WINDOW];
+    let mut c0 = 0;
+    while c0 < od {
+        let n = nmax.min(od - c0);
+        let mut mult = [quant::ChannelRequant::default(); BLOCK];
+        let mut base = [0i32; BLOCK];
+        for i in 0..n {
+            let c = c0 + i;
+            for (t, d) in wt[i * t8..i * t8 + taps].iter_mut().enumerate() {
+                *d = w[t * od + c] as i16;
+            }
+            base[i] = bias.int(c) as i32;
+            let (m, sh) = q.channel(c);
+            mult[i] = quant::ChannelRequant::new(m, sh);
+        }
+        // Input channels feeding this block's outputs.
+        let (ic0, ic1) = (c0 / dm, (c0 + n - 1) / dm + 1);
+        for b in 0..g.batches as usize {
+            for oy in 0..oh {
+                let iy0 = origin(oy, g.stride_h, g.pad_h);
+                let (fy0, fy1) = Geom::taps(iy0, g.dil_h, g.f_h, g.in_h);
+                for ox in 0..ow {
+                    let ix0 = origin(ox, g.stride_w, g.pad_w);
+                    let (fx0, fx1) = Geom::taps(ix0, g.dil_w, g.f_w, g.in_w);
+                    let full = fy0 == 0 && fy1 == fh && fx0 == 0 && fx1 == fw;
+                    let mut acc = [0i32; BLOCK];
+                    for ic in ic0..ic1 {
+                        if !full {
+                            win[..taps].fill(0);
+                        }
+                        let ix = (ix0 + (g.dil_w as usize * fx0) as i64) as usize;
+                        let step = g.dil_w as usize * id;
+                        let cnt = fx1 - fx0;
+                        // An empty column range leaves the zeroed window.
+                        let rows = if cnt == 0 { 0..0 } else { fy0..fy1 };
+                        for fy in rows {
+                            let iy = (iy0 + (g.dil_h as usize * fy) as i64) as usize;
+                            let row = &mut win[fy * fw + fx0..fy * fw + fx1];
+                            let at = ((b * ih + iy) * iw + ix) * id + ic;
+                            if step == 1 {
+                                for (d, &v) in row.iter_mut().zip(&x[at..at + cnt]) {
+                                    *d = (v as i16).wrapping_add(xo);
+                                }
+                            } else {
+                                let src = x[at..at + (cnt - 1) * step + 1].iter().step_by(step);
+                                for (d, &v) in row.iter_mut().zip(src) {
+                                    *d = (v as i16).wrapping_add(xo);
+                                }
+                            }
+                        }
+                        let xs = &win[..t8];
+                        // This input channel's outputs within the block.
+                        let lo = (ic * dm).max(c0) - c0;
+                        let hi = ((ic + 1) * dm).min(c0 + n) - c0;
+                        let mut i = lo;
+                        while i + 4 <= hi {
+                            let r = |k: usize| &wt[(i + k) * t8..(i + k + 1) * t8];
+                            let s = dot::dot16x4(xs, r(0), r(1), r(2), r(3));
+                            acc[i..i + 4].copy_from_slice(&s);
+                            i += 4;
+                        }
+                        while i < hi {
+                            acc[i] = dot::dot16(xs, &wt[i * t8..(i + 1) * t8]);
+                            i += 1;
+                        }
+                    }
+                    for (a, &add) in acc[..n].iter_mut().zip(&base[..n]) {
+                        *a = a.wrapping_add(add);
+                    }
+                    let ob = ((b * oh + oy) * ow + ox) * od + c0;
+                    finish_i8(q, &mut out[ob..ob + n], &acc[..n], &mult[..n]);
+                }
+            }
+        }
+        c0 += n;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1543,7 +1667,7 @@ mod tests {
 
     fn random_geom(r: &mut Rng, depthwise: bool) -> Geom {
         let in_d = r.range(1, 20) as u32;
-        let dm = if depthwise { r.range(1, 3) as u32 } else { 1 };
+        let dm = if depthwise { r.range(1, 9) as u32 } else { 1 };
         let groups = if depthwise || r.range(0, 3) > 0 {
             1
         } else {
@@ -1641,6 +1765,11 @@ mod tests {
             if depthwise {
                 depthwise_i8_fast(&g, &q, &x, &w, bias, &mut fast);
                 depthwise_int(&g, &q, &xin, &w, bias, &mut plain);
+                if depthwise_mult_applies(&g, &q) {
+                    let mut mult = vec![0i8; g.out_len()];
+                    depthwise_i8_mult(&g, &q, &x, &w, bias, &mut mult);
+                    assert_eq!(mult, fast, "case {case}: {g:?}");
+                }
             } else {
                 let k = (g.f_h * g.f_w * g.f_d) as usize;
                 let mut t = vec![0i16; widened_scratch_bytes(k, widened_width(k)) / 2];

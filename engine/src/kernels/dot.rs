@@ -80,9 +80,9 @@ pub(crate) const CHUNK: usize = 256;
 
 /// Rows of an int8 weight matrix times one input vector, in wrapping 32-bit chunks: for each
 /// chunk of at most `chunk` (<= [`CHUNK`]) input positions `k0..k1`, `add(r, s)` receives
-/// `s = sum((w[r * depth + k] + wo) * x(k))` over the chunk, for every row `r` in
-/// `0..rows`. `x(k)` is the offset-adjusted input value (`x + input_offset`), which must fit
-/// in int16, as must `w + wo` (see [`offset_fits`]).
+/// `s = sum((w[r * depth + k] + wo) * x[k])` over the chunk, for every row `r` in `0..rows`.
+/// `fill(k0, buf)` writes the offset-adjusted input values `x[k0..k0 + buf.len()]`
+/// (`x + input_offset`, which must fit in int16, as must `w + wo`: see [`offset_fits`]).
 ///
 /// Each chunk of the input is widened once into a buffer zero-padded to a multiple of 8 values;
 /// a row's dot product then runs over the padded length, reading a few values of the next row
@@ -90,7 +90,7 @@ pub(crate) const CHUNK: usize = 256;
 /// matrix's last rows. Rows go four at a time, sharing each input load.
 #[inline(always)]
 pub(crate) fn matvec(
-    x: impl Fn(usize) -> i16,
+    fill: impl Fn(usize, &mut [i16]),
     w: &[i8],
     wo: i16,
     rows: usize,
@@ -107,9 +107,7 @@ pub(crate) fn matvec(
     while k0 < depth {
         let len = chunk.min(depth - k0);
         let padded = (len + 7) & !7;
-        for (k, b) in buf[..len].iter_mut().enumerate() {
-            *b = x(k0 + k);
-        }
+        fill(k0, &mut buf[..len]);
         for b in &mut buf[len..padded] {
             *b = 0;
         }
@@ -195,8 +193,12 @@ mod tests {
             ] {
                 assert!(offset_fits(xo) && offset_fits(wo));
                 let mut acc = vec![0i32; rows];
-                let xv = |k: usize| (x[k] as i16).wrapping_add(xo as i16);
-                matvec(xv, &w, wo as i16, rows, depth, chunk, |r, v| {
+                let fill = |k0: usize, buf: &mut [i16]| {
+                    for (d, &v) in buf.iter_mut().zip(&x[k0..]) {
+                        *d = (v as i16).wrapping_add(xo as i16);
+                    }
+                };
+                matvec(fill, &w, wo as i16, rows, depth, chunk, |r, v| {
                     acc[r] = acc[r].wrapping_add(v)
                 });
                 for (r, row) in w.chunks(depth).enumerate() {

@@ -425,8 +425,12 @@ fn fc_i8_fast(
         for b in 0..f.batches {
             let xb = &x[b * depth..(b + 1) * depth];
             let mut acc = [0i32; ROWS];
-            let xv = |k: usize| xb.get(k).map_or(0, |&v| (v as i16).wrapping_add(xo));
-            dot::matvec(xv, wb, wo, n, depth, dot::CHUNK, |r, v| {
+            let fill = |k0: usize, buf: &mut [i16]| {
+                for (d, &v) in buf.iter_mut().zip(xb.get(k0..).unwrap_or(&[])) {
+                    *d = (v as i16).wrapping_add(xo);
+                }
+            };
+            dot::matvec(fill, wb, wo, n, depth, dot::CHUNK, |r, v| {
                 if let Some(a) = acc.get_mut(r) {
                     *a = a.wrapping_add(v);
                 }

@@ -13,7 +13,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{Eval, Prepare, Registration, TensorId};
+use super::{dot, Eval, Prepare, Registration, TensorId};
 use crate::error::{Error, Result};
 use crate::quant;
 use crate::tensor::DType;
@@ -291,6 +291,21 @@ fn run(
     state: &mut [u8],
     out: &mut [u8],
 ) -> Result<()> {
+    run_with(p, input, wf, wt, bias, state, out, true)
+}
+
+/// [`run`], with the fast int8 loops allowed or not (the tests compare the two).
+#[allow(clippy::too_many_arguments)]
+fn run_with(
+    p: &Params,
+    input: &[u8],
+    wf: &[u8],
+    wt: &[u8],
+    bias: &[u8],
+    state: &mut [u8],
+    out: &mut [u8],
+    allow_fast: bool,
+) -> Result<()> {
     let (batches, input_size, filters, units, rank, memory) = (
         p.batches as usize,
         p.input_size as usize,
@@ -355,6 +370,23 @@ fn run(
         return Ok(());
     }
 
+    if allow_fast
+        && p.kind == KIND_I8
+        && dot::offset_fits(p.input_zp.wrapping_neg())
+        && dot::offset_fits(p.state_zp.wrapping_neg())
+        && memory <= dot::CHUNK
+    {
+        run_i8_fast(
+            p,
+            bytemuck::cast_slice(input),
+            bytemuck::cast_slice(wf),
+            bytemuck::cast_slice(wt),
+            if has_bias { bias } else { &[] },
+            bytemuck::cast_slice_mut(state),
+            bytemuck::cast_slice_mut(out),
+        );
+        return Ok(());
+    }
     let (t_min, t_max) = if state_size == 1 {
         (i8::MIN as i32, i8::MAX as i32)
     } else {
@@ -410,6 +442,111 @@ fn run(
     Ok(())
 }
 
+/// Filters whose feature projections [`run_i8_fast`] computes together.
+const FILTERS: usize = 32;
+
+/// The integer SVDF with int8 state, fast, the same bits as the plain loops in [`run`] (which
+/// has already shifted the state): the feature projection is [`dot::matvec`] (TFLM's
+/// products `w * (x - input_zp)` from int16 operands, four filters at a time, summed modulo
+/// 2^32 like its int32 accumulator), each filter's time sum one int16 dot product over its
+/// state widened with the zero point subtracted, and the requantizations
+/// [`quant::ChannelRequant`]. Needs both zero points to satisfy [`dot::offset_fits`] when
+/// negated, and the memory within [`dot::CHUNK`].
+fn run_i8_fast(
+    p: &Params,
+    input: &[i8],
+    wf: &[i8],
+    wt: &[i8],
+    bias: &[u8],
+    state: &mut [i8],
+    out: &mut [i8],
+) {
+    let (batches, input_size, filters, units, rank, memory) = (
+        p.batches as usize,
+        p.input_size as usize,
+        p.filters as usize,
+        p.units as usize,
+        p.rank as usize,
+        p.memory as usize,
+    );
+    let m8 = (memory + 7) & !7;
+    // run() checked these lengths against the shapes; this makes the slicing below in range.
+    if memory == 0
+        || m8 > dot::CHUNK
+        || input.len() < batches * input_size
+        || wf.len() < filters * input_size
+        || wt.len() < filters * memory
+        || state.len() < batches * filters * memory
+        || out.len() < batches * units
+    {
+        return;
+    }
+    let (xo, so) = (
+        p.input_zp.wrapping_neg() as i16,
+        p.state_zp.wrapping_neg() as i16,
+    );
+    let rq1 = quant::ChannelRequant::new(p.scale_1_multiplier, p.scale_1_shift);
+    let rq2 = quant::ChannelRequant::new(p.scale_2_multiplier, p.scale_2_shift);
+    // Feature projection into each filter's newest slot: requantized to the state scale,
+    // clamped to int8, the zero point added (wrapping, as TFLM's int8 store).
+    for b in 0..batches {
+        let xb = &input[b * input_size..(b + 1) * input_size];
+        let fill = |k0: usize, buf: &mut [i16]| {
+            for (d, &v) in buf.iter_mut().zip(xb.get(k0..).unwrap_or(&[])) {
+                *d = (v as i16).wrapping_add(xo);
+            }
+        };
+        let mut f0 = 0;
+        while f0 < filters {
+            let n = FILTERS.min(filters - f0);
+            let mut acc = [0i32; FILTERS];
+            dot::matvec(
+                fill,
+                &wf[f0 * input_size..],
+                0,
+                n,
+                input_size,
+                dot::CHUNK,
+                |r, v| {
+                    if let Some(a) = acc.get_mut(r) {
+                        *a = a.wrapping_add(v);
+                    }
+                },
+            );
+            for (i, &a) in acc[..n].iter().enumerate() {
+                let v = rq1.apply(a).clamp(-128, 127);
+                let at = (b * filters + f0 + i) * memory + memory - 1;
+                state[at] = p.state_zp.wrapping_add(v) as i8;
+            }
+            f0 += n;
+        }
+    }
+    // Per unit: the bias, plus each of its filters' time sums of w * (state - state_zp); a
+    // filter's weights run over the padded length when the tensor has the bytes (the zero
+    // padding cancels the next filter's values).
+    let mut buf = [0i16; dot::CHUNK];
+    for b in 0..batches {
+        for u in 0..units {
+            let mut acc = if bias.is_empty() { 0 } else { rd_i32(bias, u) };
+            for j in 0..rank {
+                let f = u * rank + j;
+                let row = &state[(b * filters + f) * memory..(b * filters + f + 1) * memory];
+                for (d, &v) in buf.iter_mut().zip(row) {
+                    *d = (v as i16).wrapping_add(so);
+                }
+                let at = f * memory;
+                let (w, n) = match wt.get(at..at + m8) {
+                    Some(w) => (w, m8),
+                    None => (&wt[at..at + memory], memory),
+                };
+                acc = acc.wrapping_add(dot::dot_i16_i8(&buf[..n], w, 0));
+            }
+            let v = rq2.apply(acc).wrapping_add(p.output_zp).clamp(-128, 127);
+            out[b * units + u] = v as i8;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -460,6 +597,58 @@ mod tests {
         // Again: state [1, 1]: 4*3 + 3*3 + 7 = 28 -> 7, + 3 = 10.
         run(&p, &input, &wf, &wt, &bias, &mut state, &mut out).unwrap();
         assert_eq!((state, out[0] as i8), ([1, 1], 10));
+    }
+
+    /// The fast int8 loops give the plain loops' bits (state and output) on random sizes,
+    /// zero points, multipliers and data, over several invocations.
+    #[test]
+    fn fast_int8_matches_plain() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for case in 0..200 {
+            let mut range = |lo: i64, hi: i64| lo + (next() % (hi - lo + 1) as u64) as i64;
+            let (rank, units) = (range(1, 3) as u32, range(1, 40) as u32);
+            let (memory, input_size) = (range(1, 40) as u32, range(1, 100) as u32);
+            let mut p = params(KIND_I8, rank, units, memory, input_size);
+            p.batches = range(1, 2) as u32;
+            (p.input_zp, p.state_zp, p.output_zp) = (
+                range(-128, 127) as i32,
+                range(-128, 127) as i32,
+                range(-128, 127) as i32,
+            );
+            p.scale_1_multiplier = range(1 << 30, i32::MAX as i64) as i32;
+            p.scale_1_shift = range(-12, 0) as i32;
+            p.scale_2_multiplier = range(1 << 30, i32::MAX as i64) as i32;
+            p.scale_2_shift = range(-14, 0) as i32;
+            let (b, f, m) = (p.batches as usize, p.filters as usize, memory as usize);
+            let mut bytes = |n: usize| (0..n).map(|_| range(0, 255) as u8).collect::<Vec<u8>>();
+            let input = bytes(b * input_size as usize);
+            let wf = bytes(f * input_size as usize);
+            let wt = bytes(f * m);
+            let bias = if case % 4 == 0 {
+                Vec::new()
+            } else {
+                bytes(4 * units as usize)
+            };
+            let state0 = bytes(b * f * m);
+            let mut results = Vec::new();
+            for fast in [false, true] {
+                let mut state = state0.clone();
+                let mut out = vec![0u8; b * units as usize];
+                let mut outs = Vec::new();
+                for _ in 0..3 {
+                    run_with(&p, &input, &wf, &wt, &bias, &mut state, &mut out, fast).unwrap();
+                    outs.extend_from_slice(&out);
+                }
+                results.push((state, outs));
+            }
+            assert!(results[0] == results[1], "case {case}");
+        }
     }
 
     #[test]
