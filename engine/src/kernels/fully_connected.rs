@@ -253,7 +253,7 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
             let x: &[i8] = bytemuck::cast_slice(input);
             let w: &[i8] = bytemuck::cast_slice(filter);
             let y: &mut [i8] = bytemuck::cast_slice_mut(out);
-            let f = FcI8 {
+            let f = FcQuant {
                 batches,
                 depth,
                 od,
@@ -271,41 +271,23 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
             }
         }
         KIND_I16_ACC64 | KIND_I16_ACC32 => {
-            for b in 0..batches {
-                for c in 0..od {
-                    let mut acc64: i64 = 0;
-                    let mut acc32: i32 = 0;
-                    for d in 0..depth {
-                        let xv = i16::from_le_bytes([
-                            input[2 * (b * depth + d)],
-                            input[2 * (b * depth + d) + 1],
-                        ]) as i32;
-                        let wv = filter[c * depth + d] as i8 as i32;
-                        let prod = (wv + p.filter_offset).wrapping_mul(xv + p.input_offset);
-                        acc64 += prod as i64;
-                        acc32 = acc32.wrapping_add(prod);
-                    }
-                    let (m, s) = requant(c);
-                    let v = if p.kind == KIND_I16_ACC64 {
-                        if has_bias {
-                            acc64 += read_i64(bias, c);
-                        }
-                        quant::multiply_by_quantized_multiplier_64(acc64, m, s)
-                    } else {
-                        if has_bias {
-                            acc32 = acc32.wrapping_add(read_i32(bias, c));
-                        }
-                        quant::multiply_by_quantized_multiplier(acc32, m, s)
-                    };
-                    let v = v
-                        .wrapping_add(p.output_offset)
-                        .max(p.act_min)
-                        .min(p.act_max) as i16;
-                    let i = 2 * (b * od + c);
-                    if let Some(o) = out.get_mut(i..i + 2) {
-                        o.copy_from_slice(&v.to_le_bytes());
-                    }
-                }
+            let w: &[i8] = bytemuck::cast_slice(filter);
+            let f = FcQuant {
+                batches,
+                depth,
+                od,
+                input_offset: p.input_offset,
+                filter_offset: p.filter_offset,
+                output_offset: p.output_offset,
+                act_min: p.act_min,
+                act_max: p.act_max,
+                bias: if has_bias { bias } else { &[] },
+            };
+            let acc64 = p.kind == KIND_I16_ACC64;
+            if fc_i16_fast_applies(&f, acc64) {
+                fc_i16_fast(&f, acc64, &requant, input, w, out);
+            } else {
+                fc_i16_plain(&f, acc64, &requant, input, w, out);
             }
         }
         _ => {
@@ -331,8 +313,8 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
     Ok(())
 }
 
-/// The int8 kernel's sizes and quantization, for the plain and fast loops.
-struct FcI8<'a> {
+/// The integer kernels' sizes and quantization, for the plain and fast loops.
+struct FcQuant<'a> {
     batches: usize,
     depth: usize,
     od: usize,
@@ -341,7 +323,7 @@ struct FcI8<'a> {
     output_offset: i32,
     act_min: i32,
     act_max: i32,
-    /// int32 bias bytes (empty without a bias).
+    /// Bias bytes, int32 (int64 for 16x8 with a 64-bit accumulator); empty without a bias.
     bias: &'a [u8],
 }
 
@@ -350,7 +332,7 @@ struct FcI8<'a> {
 /// over the depth, then the bias, requantization, output offset and clamp (`max` then `min`).
 /// Used when the offsets are too large for the fast loop's int16 operands.
 fn fc_i8_plain(
-    f: &FcI8<'_>,
+    f: &FcQuant<'_>,
     requant: &dyn Fn(usize) -> (i32, i32),
     x: &[i8],
     w: &[i8],
@@ -398,7 +380,7 @@ const ROWS: usize = 32;
 /// requantization is [`quant::ChannelRequant`] (the same bits as TFLM's double rounding), and
 /// the clamp runs vectorised over a block of rows.
 fn fc_i8_fast(
-    f: &FcI8<'_>,
+    f: &FcQuant<'_>,
     requant: &dyn Fn(usize) -> (i32, i32),
     x: &[i8],
     w: &[i8],
@@ -445,6 +427,136 @@ fn fc_i8_fast(
     }
 }
 
+/// 16x8 FULLY_CONNECTED, plain: TFLM's `reference_integer_ops::FullyConnected` for int16
+/// inputs — `(w + filter_offset) * (x + input_offset)` as a 32-bit product, summed in int64
+/// (int64 bias) or wrapping int32 (int32 bias), bias, requantization, output offset, clamp.
+fn fc_i16_plain(
+    f: &FcQuant<'_>,
+    acc64: bool,
+    requant: &dyn Fn(usize) -> (i32, i32),
+    input: &[u8],
+    w: &[i8],
+    out: &mut [u8],
+) {
+    let (depth, od) = (f.depth, f.od);
+    for b in 0..f.batches {
+        for c in 0..od {
+            let mut sum64: i64 = 0;
+            let mut sum32: i32 = 0;
+            for d in 0..depth {
+                let i = 2 * (b * depth + d);
+                let xv = input
+                    .get(i..i + 2)
+                    .map_or(0, |s| i16::from_le_bytes([s[0], s[1]]) as i32);
+                let wv = w.get(c * depth + d).map_or(0, |&v| v as i32);
+                let prod = wv
+                    .wrapping_add(f.filter_offset)
+                    .wrapping_mul(xv.wrapping_add(f.input_offset));
+                sum64 += prod as i64;
+                sum32 = sum32.wrapping_add(prod);
+            }
+            let (m, s) = requant(c);
+            let has_bias = !f.bias.is_empty();
+            let v = if acc64 {
+                if has_bias {
+                    sum64 = sum64.wrapping_add(read_i64(f.bias, c));
+                }
+                quant::multiply_by_quantized_multiplier_64(sum64, m, s)
+            } else {
+                if has_bias {
+                    sum32 = sum32.wrapping_add(read_i32(f.bias, c));
+                }
+                quant::multiply_by_quantized_multiplier(sum32, m, s)
+            };
+            let v = v
+                .wrapping_add(f.output_offset)
+                .max(f.act_min)
+                .min(f.act_max) as i16;
+            let i = 2 * (b * od + c);
+            if let Some(o) = out.get_mut(i..i + 2) {
+                o.copy_from_slice(&v.to_le_bytes());
+            }
+        }
+    }
+}
+
+/// Input positions per int32 partial sum of the 64-bit-accumulator fast loop: with
+/// `|w + filter_offset| <= 256` each product is below 2^23 in magnitude, so 128 of them stay
+/// below 2^30 and the partial sum is the exact integer, which is then added in int64.
+const ACC64_CHUNK: usize = 128;
+
+/// Whether [`fc_i16_fast`] gives [`fc_i16_plain`]'s bits: no input offset (TFLM's int16
+/// quantization is symmetric), and a filter offset small enough for int16 operands (for the
+/// 64-bit accumulator, small enough for exact [`ACC64_CHUNK`] partial sums).
+fn fc_i16_fast_applies(f: &FcQuant<'_>, acc64: bool) -> bool {
+    f.input_offset == 0
+        && if acc64 {
+            (-128..=128).contains(&f.filter_offset)
+        } else {
+            dot::offset_fits(f.filter_offset)
+        }
+}
+
+/// 16x8 FULLY_CONNECTED, fast: [`dot::matvec`] over the int16 input (four rows at a time,
+/// multiply-add pairs), partial sums added in int64 or wrapping int32 as TFLM's accumulator
+/// type; see [`fc_i16_fast_applies`] for when its bits are [`fc_i16_plain`]'s.
+fn fc_i16_fast(
+    f: &FcQuant<'_>,
+    acc64: bool,
+    requant: &dyn Fn(usize) -> (i32, i32),
+    input: &[u8],
+    w: &[i8],
+    out: &mut [u8],
+) {
+    let (depth, od) = (f.depth, f.od);
+    let wo = f.filter_offset as i16;
+    if input.len() < 2 * f.batches * depth || w.len() < od * depth || out.len() < 2 * f.batches * od
+    {
+        return;
+    }
+    let chunk = if acc64 { ACC64_CHUNK } else { dot::CHUNK };
+    let mut c0 = 0;
+    while c0 < od {
+        let n = ROWS.min(od - c0);
+        let wb = &w[c0 * depth..];
+        for b in 0..f.batches {
+            let xb = &input[2 * b * depth..2 * (b + 1) * depth];
+            let fill = |k0: usize, buf: &mut [i16]| {
+                let src = xb.get(2 * k0..).unwrap_or(&[]).chunks_exact(2);
+                for (d, s) in buf.iter_mut().zip(src) {
+                    *d = i16::from_le_bytes([s[0], s[1]]);
+                }
+            };
+            let (mut s64, mut s32) = ([0i64; ROWS], [0i32; ROWS]);
+            dot::matvec(fill, wb, wo, n, depth, chunk, |r, v| {
+                if let (Some(a), Some(e)) = (s64.get_mut(r), s32.get_mut(r)) {
+                    *a += v as i64;
+                    *e = e.wrapping_add(v);
+                }
+            });
+            for i in 0..n {
+                let c = c0 + i;
+                let (m, s) = requant(c);
+                let has_bias = !f.bias.is_empty();
+                let v = if acc64 {
+                    let bias = if has_bias { read_i64(f.bias, c) } else { 0 };
+                    quant::multiply_by_quantized_multiplier_64(s64[i].wrapping_add(bias), m, s)
+                } else {
+                    let bias = if has_bias { read_i32(f.bias, c) } else { 0 };
+                    quant::multiply_by_quantized_multiplier(s32[i].wrapping_add(bias), m, s)
+                };
+                let v = v
+                    .wrapping_add(f.output_offset)
+                    .max(f.act_min)
+                    .min(f.act_max) as i16;
+                let o = 2 * (b * od + c);
+                out[o..o + 2].copy_from_slice(&v.to_le_bytes());
+            }
+        }
+        c0 += n;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -469,7 +581,7 @@ mod tests {
         let x = [1i8, 2, 3];
         let w = [2i8, 2, 2, 0, 1, 2];
         let bias: Vec<u8> = [10i32, -10].iter().flat_map(|v| v.to_le_bytes()).collect();
-        let f = FcI8 {
+        let f = FcQuant {
             batches: 1,
             depth: 3,
             od: 2,
@@ -488,6 +600,70 @@ mod tests {
         fc_i8_plain(&f, &rq, &x, &w, &mut plain);
         assert_eq!(fast, [19, -8]);
         assert_eq!(plain, [19, -8]);
+    }
+
+    /// The fast 16x8 loops give the plain loops' bits (both accumulator widths) on random
+    /// shapes, filter offsets and data, int16 extremes included.
+    #[test]
+    fn fast_int16_matches_plain() {
+        let mut r = Rng(0x5851_F42D_4C95_7F2D);
+        for case in 0..300 {
+            let acc64 = case % 2 == 0;
+            let batches = r.range(1, 3) as usize;
+            let depth = r.range(0, 300) as usize;
+            let od = r.range(1, 40) as usize;
+            let input: Vec<u8> = (0..batches * depth)
+                .flat_map(|_| {
+                    let v = match r.range(0, 4) {
+                        0 => i16::MIN,
+                        1 => i16::MAX,
+                        _ => r.next() as i16,
+                    };
+                    v.to_le_bytes()
+                })
+                .collect();
+            let w: Vec<i8> = (0..od * depth).map(|_| r.next() as i8).collect();
+            let bias: Vec<u8> = (0..od)
+                .flat_map(|_| {
+                    let v = r.range(-(1 << 40), 1 << 40);
+                    if acc64 {
+                        v.to_le_bytes().to_vec()
+                    } else {
+                        (v as i32).to_le_bytes().to_vec()
+                    }
+                })
+                .collect();
+            let mults: Vec<(i32, i32)> = (0..od)
+                .map(|_| {
+                    (
+                        r.range(1 << 30, i32::MAX as i64) as i32,
+                        r.range(-30, 2) as i32,
+                    )
+                })
+                .collect();
+            let rq = |c: usize| mults[c];
+            let f = FcQuant {
+                batches,
+                depth,
+                od,
+                input_offset: 0,
+                filter_offset: if acc64 {
+                    r.range(-128, 128)
+                } else {
+                    r.range(-32640, 32640)
+                } as i32,
+                output_offset: r.range(-100, 100) as i32,
+                act_min: r.range(-32768, 0) as i32,
+                act_max: r.range(0, 32767) as i32,
+                bias: if r.range(0, 3) == 0 { &[] } else { &bias },
+            };
+            assert!(fc_i16_fast_applies(&f, acc64));
+            let mut fast = vec![0u8; 2 * batches * od];
+            let mut plain = vec![0u8; 2 * batches * od];
+            fc_i16_fast(&f, acc64, &rq, &input, &w, &mut fast);
+            fc_i16_plain(&f, acc64, &rq, &input, &w, &mut plain);
+            assert_eq!(fast, plain, "case {case}");
+        }
     }
 
     /// The fast int8 loop gives the plain loop's bits on random shapes, offsets and data.
@@ -514,7 +690,7 @@ mod tests {
             let per_channel = r.range(0, 1) == 1;
             let rq = |c: usize| mults[if per_channel { c } else { 0 }];
             let big = case % 10 == 0;
-            let f = FcI8 {
+            let f = FcQuant {
                 batches,
                 depth,
                 od,
