@@ -77,9 +77,11 @@ pub(crate) fn dot_i16_i8x4(x: &[i16], w: [&[i8]; 4], wo: i16) -> [i32; 4] {
 
 /// Input values widened per chunk by [`matvec`]: a stack buffer, so no arena is needed.
 pub(crate) const CHUNK: usize = 256;
+/// A smaller chunk for short inputs, whose buffer is quicker to zero.
+pub(crate) const SMALL_CHUNK: usize = 64;
 
 /// Rows of an int8 weight matrix times one input vector, in wrapping 32-bit chunks: for each
-/// chunk of at most `chunk` (<= [`CHUNK`]) input positions `k0..k1`, `add(r, s)` receives
+/// chunk of at most `N` (a multiple of 8) input positions `k0..k1`, `add(r, s)` receives
 /// `s = sum((w[r * depth + k] + wo) * x[k])` over the chunk, for every row `r` in `0..rows`.
 /// `fill(k0, buf)` writes the offset-adjusted input values `x[k0..k0 + buf.len()]`
 /// (`x + input_offset`, which must fit in int16, as must `w + wo`: see [`offset_fits`]).
@@ -89,20 +91,19 @@ pub(crate) const CHUNK: usize = 256;
 /// (multiplied by the zero padding) instead of finishing in a scalar loop, except for the
 /// matrix's last rows. Rows go four at a time, sharing each input load.
 #[inline(always)]
-pub(crate) fn matvec(
+pub(crate) fn matvec<const N: usize>(
     fill: impl Fn(usize, &mut [i16]),
     w: &[i8],
     wo: i16,
     rows: usize,
     depth: usize,
-    chunk: usize,
     mut add: impl FnMut(usize, i32),
 ) {
-    let chunk = chunk.clamp(8, CHUNK);
-    if depth == 0 || w.len() < rows * depth {
+    let chunk = N & !7;
+    if depth == 0 || chunk == 0 || w.len() < rows * depth {
         return;
     }
-    let mut buf = [0i16; CHUNK];
+    let mut buf = [0i16; N];
     let mut k0 = 0;
     while k0 < depth {
         let len = chunk.min(depth - k0);
@@ -174,7 +175,7 @@ mod tests {
     fn matvec_is_tflm_sums() {
         for (rows, depth, chunk) in [
             (1, 1, 256),
-            (5, 13, 256),
+            (5, 13, 64),
             (9, 37, 16),
             (4, 8, 8),
             (7, 300, 256),
@@ -198,9 +199,13 @@ mod tests {
                         *d = (v as i16).wrapping_add(xo as i16);
                     }
                 };
-                matvec(fill, &w, wo as i16, rows, depth, chunk, |r, v| {
-                    acc[r] = acc[r].wrapping_add(v)
-                });
+                let add = |r: usize, v: i32| acc[r] = acc[r].wrapping_add(v);
+                match chunk {
+                    8 => matvec::<8>(fill, &w, wo as i16, rows, depth, add),
+                    16 => matvec::<16>(fill, &w, wo as i16, rows, depth, add),
+                    64 => matvec::<64>(fill, &w, wo as i16, rows, depth, add),
+                    _ => matvec::<256>(fill, &w, wo as i16, rows, depth, add),
+                }
                 for (r, row) in w.chunks(depth).enumerate() {
                     let wi: Vec<i32> = row.iter().map(|&v| v as i32).collect();
                     assert_eq!(acc[r], plain(&xi, xo, &wi, wo), "{rows}x{depth} row {r}");

@@ -291,26 +291,87 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
             }
         }
         _ => {
-            for b in 0..batches {
-                for c in 0..od {
-                    let mut total = 0.0f32;
-                    for d in 0..depth {
-                        total += read_f32(input, b * depth + d) * read_f32(filter, c * depth + d);
-                    }
-                    let bias_value = if has_bias { read_f32(bias, c) } else { 0.0 };
-                    // std::min(std::max(x, lo), hi), NaN passing through as in C++.
-                    let v = total + bias_value;
-                    let v = if v < p.f_min { p.f_min } else { v };
-                    let v = if p.f_max < v { p.f_max } else { v };
-                    let i = 4 * (b * od + c);
-                    if let Some(o) = out.get_mut(i..i + 4) {
-                        o.copy_from_slice(&v.to_le_bytes());
-                    }
-                }
-            }
+            let x = if has_bias { bias } else { &[][..] };
+            fc_f32(
+                batches,
+                depth,
+                od,
+                input,
+                filter,
+                x,
+                (p.f_min, p.f_max),
+                out,
+            );
         }
     }
     Ok(())
+}
+
+/// float32 FULLY_CONNECTED: TFLM's `reference_ops::FullyConnected` — each output a float sum
+/// from 0.0f over the depth in order (float addition is not associative, so each row's order
+/// is kept), then the bias, then `min(max(v, lo), hi)` with C++'s comparisons (NaN passes).
+/// Four rows run side by side, so their additions overlap instead of waiting on one another.
+#[allow(clippy::too_many_arguments)]
+fn fc_f32(
+    batches: usize,
+    depth: usize,
+    od: usize,
+    input: &[u8],
+    filter: &[u8],
+    bias: &[u8],
+    (lo, hi): (f32, f32),
+    out: &mut [u8],
+) {
+    let f = |b: &[u8]| f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    let row = |c: usize| {
+        filter
+            .get(4 * c * depth..4 * (c + 1) * depth)
+            .unwrap_or(&[])
+    };
+    for b in 0..batches {
+        let xb = input.get(4 * b * depth..4 * (b + 1) * depth).unwrap_or(&[]);
+        let mut c = 0;
+        while c < od {
+            let k = 4.min(od - c);
+            let mut t = [0.0f32; 4];
+            if k == 4 {
+                let (w0, w1, w2, w3) = (row(c), row(c + 1), row(c + 2), row(c + 3));
+                let rows = w0
+                    .chunks_exact(4)
+                    .zip(w1.chunks_exact(4))
+                    .zip(w2.chunks_exact(4))
+                    .zip(w3.chunks_exact(4));
+                for (x, (((a, b), e), g)) in xb.chunks_exact(4).zip(rows) {
+                    let x = f(x);
+                    t[0] += x * f(a);
+                    t[1] += x * f(b);
+                    t[2] += x * f(e);
+                    t[3] += x * f(g);
+                }
+            } else {
+                for (j, tj) in t.iter_mut().enumerate().take(k) {
+                    for (x, w) in xb.chunks_exact(4).zip(row(c + j).chunks_exact(4)) {
+                        *tj += f(x) * f(w);
+                    }
+                }
+            }
+            for (j, &total) in t.iter().enumerate().take(k) {
+                let bias_value = if bias.is_empty() {
+                    0.0
+                } else {
+                    read_f32(bias, c + j)
+                };
+                let v = total + bias_value;
+                let v = if v < lo { lo } else { v };
+                let v = if hi < v { hi } else { v };
+                let i = 4 * (b * od + c + j);
+                if let Some(o) = out.get_mut(i..i + 4) {
+                    o.copy_from_slice(&v.to_le_bytes());
+                }
+            }
+            c += k;
+        }
+    }
 }
 
 /// The integer kernels' sizes and quantization, for the plain and fast loops.
@@ -370,8 +431,8 @@ fn fc_i8_plain(
     }
 }
 
-/// Output rows handled together by [`fc_i8_fast`]: their multipliers and biases are decoded
-/// once for every batch, and their results clamped in one vectorised pass.
+/// Output rows handled together by the fast loops: their results are clamped in one
+/// vectorised pass.
 const ROWS: usize = 32;
 
 /// int8 FULLY_CONNECTED, fast, the same bits as [`fc_i8_plain`]: each product is formed from
@@ -394,15 +455,6 @@ fn fc_i8_fast(
     let mut c0 = 0;
     while c0 < od {
         let n = ROWS.min(od - c0);
-        let mut mult = [quant::ChannelRequant::default(); ROWS];
-        let mut base = [0i32; ROWS];
-        for i in 0..n {
-            let (m, s) = requant(c0 + i);
-            mult[i] = quant::ChannelRequant::new(m, s);
-            if !f.bias.is_empty() {
-                base[i] = read_i32(f.bias, c0 + i);
-            }
-        }
         let wb = &w[c0 * depth..];
         for b in 0..f.batches {
             let xb = &x[b * depth..(b + 1) * depth];
@@ -412,13 +464,28 @@ fn fc_i8_fast(
                     *d = (v as i16).wrapping_add(xo);
                 }
             };
-            dot::matvec(fill, wb, wo, n, depth, dot::CHUNK, |r, v| {
+            let add = |r: usize, v: i32| {
                 if let Some(a) = acc.get_mut(r) {
                     *a = a.wrapping_add(v);
                 }
-            });
-            for ((a, &add), r) in acc[..n].iter_mut().zip(&base[..n]).zip(&mult[..n]) {
-                *a = r.apply(a.wrapping_add(add)).wrapping_add(f.output_offset);
+            };
+            // A small input needs only a small (quickly zeroed) widening buffer.
+            if depth <= dot::SMALL_CHUNK {
+                dot::matvec::<{ dot::SMALL_CHUNK }>(fill, wb, wo, n, depth, add);
+            } else {
+                dot::matvec::<{ dot::CHUNK }>(fill, wb, wo, n, depth, add);
+            }
+            for (i, a) in acc[..n].iter_mut().enumerate() {
+                let c = c0 + i;
+                let bias = if f.bias.is_empty() {
+                    0
+                } else {
+                    read_i32(f.bias, c)
+                };
+                let (m, s) = requant(c);
+                *a = quant::ChannelRequant::new(m, s)
+                    .apply(a.wrapping_add(bias))
+                    .wrapping_add(f.output_offset);
             }
             let ob = b * od + c0;
             dot::clamp_to_i8(&mut out[ob..ob + n], &acc[..n], f.act_min, f.act_max);
@@ -514,7 +581,6 @@ fn fc_i16_fast(
     {
         return;
     }
-    let chunk = if acc64 { ACC64_CHUNK } else { dot::CHUNK };
     let mut c0 = 0;
     while c0 < od {
         let n = ROWS.min(od - c0);
@@ -528,12 +594,17 @@ fn fc_i16_fast(
                 }
             };
             let (mut s64, mut s32) = ([0i64; ROWS], [0i32; ROWS]);
-            dot::matvec(fill, wb, wo, n, depth, chunk, |r, v| {
+            let add = |r: usize, v: i32| {
                 if let (Some(a), Some(e)) = (s64.get_mut(r), s32.get_mut(r)) {
                     *a += v as i64;
                     *e = e.wrapping_add(v);
                 }
-            });
+            };
+            if acc64 {
+                dot::matvec::<ACC64_CHUNK>(fill, wb, wo, n, depth, add);
+            } else {
+                dot::matvec::<{ dot::CHUNK }>(fill, wb, wo, n, depth, add);
+            }
             for i in 0..n {
                 let c = c0 + i;
                 let (m, s) = requant(c);
@@ -663,6 +734,64 @@ mod tests {
             fc_i16_fast(&f, acc64, &rq, &input, &w, &mut fast);
             fc_i16_plain(&f, acc64, &rq, &input, &w, &mut plain);
             assert_eq!(fast, plain, "case {case}");
+        }
+    }
+
+    /// The float kernel keeps TFLM's per-row order of additions: the same bits as a plain
+    /// sequential sum, on random shapes and values of mixed magnitudes.
+    #[test]
+    fn float_matches_sequential_sums() {
+        let mut r = Rng(0x1405_7B7E_F767_814F);
+        let val = |r: &mut Rng| {
+            let m = (r.range(-1_000_000, 1_000_000) as f32) * 1e-3;
+            if r.range(0, 9) == 0 {
+                m * 1e30
+            } else {
+                m
+            }
+        };
+        for case in 0..200 {
+            let (batches, depth, od) = (
+                r.range(1, 3) as usize,
+                r.range(0, 40) as usize,
+                r.range(1, 11) as usize,
+            );
+            let bytes = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+            let x: Vec<f32> = (0..batches * depth).map(|_| val(&mut r)).collect();
+            let w: Vec<f32> = (0..od * depth).map(|_| val(&mut r)).collect();
+            let bias: Vec<f32> = (0..od).map(|_| val(&mut r)).collect();
+            let with_bias = case % 3 != 0;
+            let (lo, hi) = if case % 2 == 0 {
+                (f32::MIN, f32::MAX)
+            } else {
+                (0.0, 6.0)
+            };
+            let mut out = vec![0u8; 4 * batches * od];
+            let bb = if with_bias { bytes(&bias) } else { Vec::new() };
+            fc_f32(
+                batches,
+                depth,
+                od,
+                &bytes(&x),
+                &bytes(&w),
+                &bb,
+                (lo, hi),
+                &mut out,
+            );
+            for b in 0..batches {
+                for c in 0..od {
+                    let mut t = 0.0f32;
+                    for d in 0..depth {
+                        t += x[b * depth + d] * w[c * depth + d];
+                    }
+                    let v = t + if with_bias { bias[c] } else { 0.0 };
+                    let v = if v < lo { lo } else { v };
+                    let v = if hi < v { hi } else { v };
+                    let i = 4 * (b * od + c);
+                    let got = f32::from_le_bytes([out[i], out[i + 1], out[i + 2], out[i + 3]]);
+                    assert_eq!(got.to_bits(), v.to_bits(), "case {case} b{b} c{c}");
+                }
+            }
         }
     }
 

@@ -500,19 +500,12 @@ fn run_i8_fast(
         while f0 < filters {
             let n = FILTERS.min(filters - f0);
             let mut acc = [0i32; FILTERS];
-            dot::matvec(
-                fill,
-                &wf[f0 * input_size..],
-                0,
-                n,
-                input_size,
-                dot::CHUNK,
-                |r, v| {
-                    if let Some(a) = acc.get_mut(r) {
-                        *a = a.wrapping_add(v);
-                    }
-                },
-            );
+            let add = |r: usize, v: i32| {
+                if let Some(a) = acc.get_mut(r) {
+                    *a = a.wrapping_add(v);
+                }
+            };
+            dot::matvec::<{ dot::CHUNK }>(fill, &wf[f0 * input_size..], 0, n, input_size, add);
             for (i, &a) in acc[..n].iter().enumerate() {
                 let v = rq1.apply(a).clamp(-128, 127);
                 let at = (b * filters + f0 + i) * memory + memory - 1;
