@@ -15,7 +15,9 @@ use crate::format::flatbuf::Table;
 use crate::model::{Model, OpInfo};
 use crate::tensor::TensorInfo;
 
+pub mod activation;
 pub mod fully_connected;
+pub mod quantize;
 pub mod reshape;
 pub mod variable;
 
@@ -37,6 +39,13 @@ pub struct Registration {
 /// Every op the engine runs.
 pub static REGISTRY: &[Registration] = &[
     fully_connected::FULLY_CONNECTED,
+    activation::RELU,
+    activation::RELU6,
+    activation::LEAKY_RELU,
+    activation::HARD_SWISH,
+    activation::PRELU,
+    quantize::QUANTIZE,
+    quantize::DEQUANTIZE,
     reshape::RESHAPE,
     reshape::SQUEEZE,
     reshape::EXPAND_DIMS,
