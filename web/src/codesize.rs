@@ -25,6 +25,9 @@ pub fn engine_bytes(core: Core) -> (usize, &'static str) {
         // No Xtensa or AVR target in stable Rust here: the Thumb-2 figure stands in (Xtensa's
         // code density is similar; AVR code would be larger still).
         Core::XtensaLx7 => (THUMBV7EM, "not measured: the thumbv7em figure stands in"),
-        Core::Avr8 => (THUMBV6M, "not measured: the thumbv6m figure stands in (a lower bound)"),
+        Core::Avr8 => (
+            THUMBV6M,
+            "not measured: the thumbv6m figure stands in (a lower bound)",
+        ),
     }
 }

@@ -19,6 +19,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::protocol::ModelReport;
+
 /// A CPU core family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Core {
@@ -125,6 +127,30 @@ pub fn op_cycles(costs: &Costs, op: &str, macs: u64, out_elements: u64) -> f64 {
 /// Milliseconds for `cycles` at `clock_mhz`.
 pub fn cycles_to_ms(cycles: f64, clock_mhz: u32) -> f64 {
     cycles / (clock_mhz.max(1) as f64 * 1000.0)
+}
+
+/// Estimated milliseconds of every op of `model` (subgraph by subgraph, ops in order) on `core`
+/// at `clock_mhz`, from the engine's MAC counts and output sizes.
+pub fn estimate_ms(model: &ModelReport, core: Core, clock_mhz: u32) -> Vec<Vec<f64>> {
+    let costs = core.costs();
+    model
+        .subgraphs
+        .iter()
+        .map(|sg| {
+            sg.ops
+                .iter()
+                .map(|op| {
+                    let out_elements: u64 = op
+                        .outputs
+                        .iter()
+                        .filter_map(|&t| sg.tensors.get(usize::try_from(t).ok()?))
+                        .map(|t| (t.bytes / t.elem_bytes.max(1)) as u64)
+                        .sum();
+                    cycles_to_ms(op_cycles(&costs, &op.op, op.macs, out_elements), clock_mhz)
+                })
+                .collect()
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -278,7 +278,11 @@ mod tests {
         assert!(y_of(NodeKind::Output(3)) > y_of(NodeKind::Op(2)));
         // Edges: in->op0, in->op1, op0->op2, op1->op2, op2->out; the constant is drawn inside.
         assert_eq!(l.edges.len(), 5);
-        let op2 = l.nodes.iter().find(|n| n.kind == NodeKind::Op(2)).expect("op2");
+        let op2 = l
+            .nodes
+            .iter()
+            .find(|n| n.kind == NodeKind::Op(2))
+            .expect("op2");
         assert_eq!(op2.consts, vec![4]);
     }
 

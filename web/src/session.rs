@@ -134,7 +134,12 @@ impl Session {
         Ok(interp.usage().total)
     }
 
-    fn run(&self, budget: usize, input: &InputChoice, clock: &dyn Clock) -> Result<RunReport, String> {
+    fn run(
+        &self,
+        budget: usize,
+        input: &InputChoice,
+        clock: &dyn Clock,
+    ) -> Result<RunReport, String> {
         let model = self.model()?;
         let err = |e: tinyml_engine::Error| e.to_string();
         let mut arena = vec![0u8; budget];
