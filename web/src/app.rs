@@ -38,7 +38,7 @@ pub fn App() -> Html {
                         Response::TensorValues(v) => Action::SetTensorValues(v),
                     })
                 })
-                .spawn(WORKER_JS)
+                .spawn(&worker_url())
         })
     };
 
@@ -200,6 +200,17 @@ pub fn App() -> Html {
             </footer>
         </div>
     }
+}
+
+/// The worker script's absolute URL, resolved against the document's base (gloo resolves a
+/// relative path against the page's own address, which is wrong when the page is served as
+/// `/playground` without a trailing slash and `<base>` says `/playground/`).
+fn worker_url() -> String {
+    let base = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.base_uri().ok().flatten());
+    base.and_then(|b| web_sys::Url::new_with_base(WORKER_JS, &b).ok())
+        .map_or_else(|| WORKER_JS.to_string(), |u| u.href())
 }
 
 async fn fetch_gallery() -> Option<Vec<GalleryEntry>> {

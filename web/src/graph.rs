@@ -16,6 +16,8 @@ const TITLE_H: f64 = 30.0;
 pub const LINE_H: f64 = 15.0;
 /// Page margin.
 const MARGIN: f64 = 16.0;
+/// Room right of the widest row for the labels of its edges.
+const LABEL_W: f64 = 200.0;
 
 /// What a box stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,7 +161,8 @@ pub fn layout(sg: &SubgraphReport) -> Layout {
         row_nodes[l].push(n);
     }
     let widest = row_nodes.iter().map(Vec::len).max().unwrap_or(1).max(1);
-    let width = MARGIN * 2.0 + widest as f64 * NODE_W + (widest - 1) as f64 * GAP_X;
+    let rows_w = widest as f64 * NODE_W + (widest - 1) as f64 * GAP_X;
+    let width = MARGIN * 2.0 + rows_w + LABEL_W;
     let height_of = |n: usize| match kinds[n] {
         NodeKind::Op(_) => TITLE_H + 4.0 + consts[n].len() as f64 * LINE_H,
         _ => TITLE_H,
@@ -181,7 +184,7 @@ pub fn layout(sg: &SubgraphReport) -> Layout {
             continue;
         }
         let row_w = row.len() as f64 * NODE_W + (row.len() - 1) as f64 * GAP_X;
-        let mut x = (width - row_w) / 2.0;
+        let mut x = MARGIN + (rows_w - row_w) / 2.0;
         let mut row_h: f64 = 0.0;
         for &n in row {
             nodes[n].x = x;

@@ -102,7 +102,7 @@ pub fn BoardPanel(props: &BoardPanelProps) -> Html {
         (Some(_), Some(f)) if f.budget == budget => match &f.result {
             Ok(used) => html! {
                 <p class="ok" data-testid="fit">
-                    { format!("Fits: the engine planned it in {} of the {} budget ({:.0}%).",
+                    { format!("Fits: the engine planned it in {} of the {} budget ({:.1}%).",
                         format::bytes(*used), format::bytes(budget),
                         *used as f64 * 100.0 / budget.max(1) as f64) }
                 </p>

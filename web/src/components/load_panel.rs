@@ -155,7 +155,8 @@ pub fn LoadPanel(props: &LoadPanelProps) -> Html {
                 <p class="status">{ format!("Loading {name}…") }</p>
             }
             if let Some(e) = &props.error {
-                <p class="error" data-testid="load-error">{ e }</p>
+                <p class="error">{"The engine cannot load this file: "}
+                    <span data-testid="load-error">{ e }</span></p>
             }
             <h3>{"Gallery"}</h3>
             { gallery }

@@ -33,7 +33,15 @@ const BOTTOM: f64 = 34.0;
 pub fn MemoryView(props: &MemoryViewProps) -> Html {
     let m = &props.model;
     let steps = (m.steps as f64).max(1.0);
-    let y_max = (m.arena_bytes.max(props.budget) as f64 * 1.06).max(1.0);
+    // The scale follows the arena; a budget far above it is marked at the top instead of
+    // squashing the plan into a sliver.
+    let budget_off_scale = props.budget as f64 > m.arena_bytes as f64 * 1.5;
+    let y_max = if budget_off_scale {
+        m.arena_bytes as f64 * 1.15
+    } else {
+        m.arena_bytes.max(props.budget) as f64 * 1.06
+    }
+    .max(1.0);
     let x_of = |step: f64| LEFT + (W - LEFT - RIGHT) * step / steps;
     let y_of = |offset: f64| H - BOTTOM - (H - TOP - BOTTOM) * offset / y_max;
 
@@ -84,7 +92,8 @@ pub fn MemoryView(props: &MemoryViewProps) -> Html {
 
     // Offset ticks.
     let ticks = (0..=4).map(|k| {
-        let off = y_max / 1.06 * k as f64 / 4.0;
+        let top_value = y_max / if budget_off_scale { 1.15 } else { 1.06 };
+        let off = top_value * k as f64 / 4.0;
         let y = y_of(off);
         html! {
             <g class="tick">
@@ -99,7 +108,11 @@ pub fn MemoryView(props: &MemoryViewProps) -> Html {
     });
 
     let over = props.budget < m.arena_bytes;
-    let by = y_of(props.budget as f64);
+    let by = if budget_off_scale {
+        TOP + 2.0
+    } else {
+        y_of(props.budget as f64)
+    };
     let ay = y_of(m.arena_bytes as f64);
     html! {
         <div class="memory-view">
@@ -139,7 +152,7 @@ pub fn MemoryView(props: &MemoryViewProps) -> Html {
                       y1={format!("{by:.1}")} y2={format!("{by:.1}")} />
                 <text class={classes!("budget-label", over.then_some("over"))} x={format!("{:.1}", LEFT + 6.0)} y={format!("{:.1}", by - 4.0)}>
                     { format!("budget {} ({}){}", format::thousands(props.budget), props.board_name,
-                        if over { " — too small" } else { "" }) }</text>
+                        if over { " — too small" } else if budget_off_scale { " — above, off the scale" } else { "" }) }</text>
             </svg>
             </div>
             <p class="legend">
