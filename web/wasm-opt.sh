@@ -4,6 +4,7 @@
 # step is not used because it would download binaryen.
 set -euo pipefail
 [ "${TRUNK_PROFILE:-debug}" = release ] || exit 0
+[ "${TINYML_WASM_OPT:-1}" = 1 ] || exit 0   # TINYML_WASM_OPT=0 skips it (size comparisons)
 src=${TRUNK_SOURCE_DIR:-.}
 opt=$(command -v wasm-opt || true)
 [ -n "$opt" ] || [ ! -x "$src/web/tests/browser/node_modules/.bin/wasm-opt" ] || opt="$src/web/tests/browser/node_modules/.bin/wasm-opt"
