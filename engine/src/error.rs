@@ -72,7 +72,8 @@ pub enum Error {
         /// Bytes given.
         actual: usize,
     },
-    /// The model is larger than the engine's tables can index (over 65,535 tensors or ops).
+    /// The model is larger than the engine handles: over 65,535 tensors or ops, or an arena
+    /// over 1 GiB.
     TooLarge,
 }
 
@@ -133,7 +134,10 @@ impl fmt::Display for Error {
                 expected,
                 actual,
             } => write!(f, "input {index} needs {expected} bytes, got {actual}"),
-            Error::TooLarge => write!(f, "model too large (over 65,535 tensors or ops)"),
+            Error::TooLarge => write!(
+                f,
+                "model too large (over 65,535 tensors or ops, or over 1 GiB of arena)"
+            ),
         }
     }
 }

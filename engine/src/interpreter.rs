@@ -422,17 +422,38 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
 
     /// The arena size `model` needs: the smallest slice [`Interpreter::new`] accepts.
+    ///
+    /// Lays the model out in a scratch vector sized from an upper bound (every non-constant
+    /// tensor plus room for parameters and records), growing it a few times if scratch requests
+    /// exceed the bound. Fails with [`Error::TooLarge`] rather than asking the allocator for more
+    /// than `MAX_MEASURE` bytes, so a hostile model cannot exhaust memory.
     #[cfg(feature = "std")]
     pub fn arena_bytes(model: &Model<'m>) -> Result<usize> {
-        let mut size = 64 * 1024;
-        loop {
-            let mut buf = std::vec![0u8; size];
+        /// The largest scratch arena the measurement will allocate.
+        const MAX_MEASURE: usize = 1 << 30;
+        let mut bound = 64 * 1024usize + model.bytes().len().saturating_mul(16);
+        for sg in 0..model.subgraph_count() {
+            for t in 0..model.tensor_count(sg)? {
+                let info = model.tensor(sg, t)?;
+                if info.data.is_none() {
+                    bound = bound.saturating_add(info.bytes);
+                }
+            }
+        }
+        for _ in 0..4 {
+            if bound > MAX_MEASURE {
+                return Err(Error::TooLarge);
+            }
+            let mut buf = std::vec::Vec::new();
+            buf.try_reserve_exact(bound).map_err(|_| Error::TooLarge)?;
+            buf.resize(bound, 0u8);
             match Self::build(model, &mut buf) {
-                Ok(layout) => return Ok(layout.head + (size - layout.tail_start)),
-                Err(Error::ArenaTooSmall { .. }) if size < (1 << 31) => size *= 4,
+                Ok(layout) => return Ok(layout.head + (bound - layout.tail_start)),
+                Err(Error::ArenaTooSmall { .. }) => bound = bound.saturating_mul(4),
                 Err(e) => return Err(e),
             }
         }
+        Err(Error::TooLarge)
     }
 
     #[cfg(feature = "std")]

@@ -15,8 +15,21 @@ use crate::format::flatbuf::Table;
 use crate::model::{Model, OpInfo};
 use crate::tensor::TensorInfo;
 
+pub mod concatenation;
+pub mod conv;
+pub mod elementwise;
 pub mod fully_connected;
+pub mod logistic_tanh;
+pub mod lstm;
+pub mod pad;
+pub mod pool;
+pub mod reduce;
 pub mod reshape;
+pub mod slice;
+pub mod softmax;
+pub mod split;
+pub mod svdf;
+pub mod transpose;
 pub mod variable;
 
 /// How a kernel is registered.
@@ -36,7 +49,17 @@ pub struct Registration {
 
 /// Every op the engine runs.
 pub static REGISTRY: &[Registration] = &[
+    conv::CONV_2D,
+    conv::DEPTHWISE_CONV_2D,
+    conv::TRANSPOSE_CONV,
     fully_connected::FULLY_CONNECTED,
+    elementwise::ADD,
+    elementwise::SUB,
+    elementwise::MUL,
+    reduce::MEAN,
+    reduce::SUM,
+    reduce::REDUCE_MAX,
+    reduce::REDUCE_MIN,
     reshape::RESHAPE,
     reshape::SQUEEZE,
     reshape::EXPAND_DIMS,
@@ -44,6 +67,21 @@ pub static REGISTRY: &[Registration] = &[
     variable::READ_VARIABLE,
     variable::ASSIGN_VARIABLE,
     variable::CALL_ONCE,
+    pad::PAD,
+    pad::PADV2,
+    concatenation::CONCATENATION,
+    slice::STRIDED_SLICE,
+    slice::SLICE,
+    split::SPLIT,
+    split::SPLIT_V,
+    transpose::TRANSPOSE,
+    svdf::SVDF,
+    lstm::UNIDIRECTIONAL_SEQUENCE_LSTM,
+    pool::AVERAGE_POOL_2D,
+    pool::MAX_POOL_2D,
+    softmax::SOFTMAX,
+    logistic_tanh::LOGISTIC,
+    logistic_tanh::TANH,
 ];
 
 /// The registration for `code` at `version`, if the engine runs it.
@@ -212,6 +250,26 @@ impl<'p, 'm> Prepare<'p, 'm> {
             let v = f(i)?;
             if let Some(dst) = self.host.arena_mut().get_mut(off + 4 * i..off + 4 * i + 4) {
                 dst.copy_from_slice(&v.to_le_bytes());
+            }
+        }
+        Ok(ArrayRef {
+            offset: off as u32,
+            len: bytes as u32,
+        })
+    }
+
+    /// Stores the global ids of all the op's outputs (one `u32` each), for ops with more
+    /// outputs than a parameter record holds (SPLIT, SPLIT_V): eval reads them back and
+    /// asks for one output at a time.
+    pub fn push_output_ids(&mut self) -> Result<ArrayRef> {
+        let outputs = self.op.outputs()?;
+        let n = outputs.len();
+        let bytes = n.checked_mul(4).ok_or(Error::TooLarge)?;
+        let off = self.host.alloc_persistent(bytes)?;
+        for i in 0..n {
+            let id = self.host.tensor_id(outputs.i32(i)?);
+            if let Some(dst) = self.host.arena_mut().get_mut(off + 4 * i..off + 4 * i + 4) {
+                dst.copy_from_slice(&id.0.to_le_bytes());
             }
         }
         Ok(ArrayRef {
