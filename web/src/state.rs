@@ -220,6 +220,11 @@ impl Reducible for State {
                     Ok(m) => {
                         s.model = Some(m);
                         s.load_error = None;
+                        // An input file belongs to the model it was chosen for.
+                        s.input_file = None;
+                        if s.input_kind == InputKind::File {
+                            s.input_kind = InputKind::Zero;
+                        }
                     }
                     Err(e) => {
                         s.model = None;
