@@ -77,7 +77,9 @@ fn a_budget_one_byte_short_is_the_engines_error() {
 #[wasm_bindgen_test]
 fn junk_is_not_a_tflite_file() {
     assert_eq!(
-        Model::load(b"definitely not a model").err().map(|e| e.to_string()),
+        Model::load(b"definitely not a model")
+            .err()
+            .map(|e| e.to_string()),
         Some("not a TensorFlow Lite file".to_string())
     );
 }

@@ -122,7 +122,7 @@ pub fn RunPanel(props: &RunPanelProps) -> Html {
                     <div class="stats">
                         <div class="stat">
                             <div class="label">{"latency here"}</div>
-                            <div class="value" data-testid="latency">{ format::ms(r.total_ms) }</div>
+                            <div class="value" data-testid="latency" data-ms={format!("{:.4}", r.total_ms)}>{ format::ms(r.total_ms) }</div>
                             <div class="muted">{ format!("mean of {} runs, WebAssembly in this browser", r.iterations) }</div>
                         </div>
                         <div class="stat">

@@ -187,6 +187,18 @@ async function testModel(page, file, slug) {
     await shot(page, `${slug}-uno`);
   });
 
+  await check(`${slug}: a custom board fits at exactly arena_bytes and not one byte less`, async () => {
+    await selectBoard(page, 'custom');
+    await setReserve(page, 1000);
+    for (const [sram, fits] of [[cli.arena_bytes + 1000, true], [cli.arena_bytes + 999, false]]) {
+      await page.fill('[data-testid=custom-sram]', String(sram));
+      await page.dispatchEvent('[data-testid=custom-sram]', 'change');
+      await page.waitForFunction((b) => document.querySelector('[data-testid=budget]')?.dataset.bytes === String(b), sram - 1000);
+      const v = await verdict(page);
+      assertEq(v.fits, fits, `fits with SRAM ${sram} (${v.text})`);
+    }
+  });
+
   await check(`${slug}: fits the STM32F405 (Netduino Plus 2)`, async () => {
     await selectBoard(page, 'netduino-f405');
     const budget = 128 * 1024 - 8 * 1024;
@@ -258,6 +270,20 @@ await check('a file that is not a model: "not a TensorFlow Lite file"', async ()
 });
 
 const tflm = path.join(SHARED, 'models', 'tflm');
+
+await check('drag and drop of a .tflite loads it', async () => {
+  const bytes = fs.readFileSync(path.join(tflm, 'hello_world_int8.tflite')).toString('base64');
+  await page.evaluate((b64) => {
+    const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([data], 'dropped.tflite'));
+    const zone = document.querySelector('.dropzone');
+    zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, bytes);
+  await page.waitForFunction(() => document.querySelector('[data-testid=summary] h2')?.textContent.startsWith('dropped.tflite'));
+});
+
 await testModel(page, path.join(tflm, 'hello_world_int8.tflite'), 'hello_world_int8');
 const person = path.join(tflm, 'person_detect.tflite');
 const personInfo = inspect(person);
