@@ -41,6 +41,7 @@ pub fn bench(path: &Path, iterations: usize, as_json: bool) -> Result<()> {
     if iterations == 0 {
         bail!("--iterations must be at least 1");
     }
+    let mut out = String::new();
     let bytes = read_model(path)?;
     let model = Model::load(&bytes).with_context(|| format!("{}", path.display()))?;
     let arena_bytes = Interpreter::arena_bytes(&model)?;
@@ -101,7 +102,8 @@ pub fn bench(path: &Path, iterations: usize, as_json: bool) -> Result<()> {
         })
         .collect();
     if as_json {
-        println!(
+        outln!(
+            out,
             "{}",
             serde_json::to_string_pretty(&json!({
                 "model": path.display().to_string(),
@@ -113,7 +115,8 @@ pub fn bench(path: &Path, iterations: usize, as_json: bool) -> Result<()> {
             }))?
         );
     } else {
-        println!(
+        outln!(
+            out,
             "{}: median {:.1} us, min {:.1} us over {} runs",
             path.display(),
             median_us,
@@ -121,7 +124,8 @@ pub fn bench(path: &Path, iterations: usize, as_json: bool) -> Result<()> {
             iterations
         );
         for o in &ops {
-            println!(
+            outln!(
+                out,
                 "  [{}:{}] {:<24} {:>10.1} us {:>6.1}%  {} MACs",
                 o["subgraph"],
                 o["index"],
@@ -132,5 +136,5 @@ pub fn bench(path: &Path, iterations: usize, as_json: bool) -> Result<()> {
             );
         }
     }
-    Ok(())
+    crate::emit(&out)
 }

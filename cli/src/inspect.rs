@@ -110,15 +110,17 @@ pub fn describe(bytes: &[u8]) -> Result<Value> {
 
 /// Prints the model description, as text or JSON.
 pub fn inspect(path: &Path, as_json: bool) -> Result<()> {
+    let mut out = String::new();
     let bytes = read_model(path)?;
     let d = describe(&bytes).with_context(|| format!("{}", path.display()))?;
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&d)?);
-        return Ok(());
+        outln!(out, "{}", serde_json::to_string_pretty(&d)?);
+        return crate::emit(&out);
     }
     let arena = &d["arena"];
-    println!("{}", path.display());
-    println!(
+    outln!(out, "{}", path.display());
+    outln!(
+        out,
         "arena_bytes: {} ({} activations + scratch, {} persistent of which {} state)",
         Thousands(d["arena_bytes"].as_u64().unwrap_or(0) as usize),
         Thousands(arena["activations"].as_u64().unwrap_or(0) as usize),
@@ -143,12 +145,13 @@ pub fn inspect(path: &Path, as_json: bool) -> Result<()> {
     };
     for (label, key) in [("input", "inputs"), ("output", "outputs")] {
         for (i, t) in d[key].as_array().into_iter().flatten().enumerate() {
-            println!("{label} {i}: {}", describe_tensor(t));
+            outln!(out, "{label} {i}: {}", describe_tensor(t));
         }
     }
-    println!("ops:");
+    outln!(out, "ops:");
     for op in d["ops"].as_array().into_iter().flatten() {
-        println!(
+        outln!(
+            out,
             "  [{}:{}] {} v{}  in {} out {}  macs {}",
             op["subgraph"],
             op["index"],
@@ -159,5 +162,5 @@ pub fn inspect(path: &Path, as_json: bool) -> Result<()> {
             op["macs"]
         );
     }
-    Ok(())
+    crate::emit(&out)
 }

@@ -1,6 +1,14 @@
 //! `tinyml`: inspect, run and benchmark TensorFlow Lite models with the TinyML Playground
 //! engine. Scripts depend on the argument forms and JSON keys; see README.md.
 
+/// `writeln!` into a `String` (which cannot fail).
+macro_rules! outln {
+    ($out:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+
 mod bench;
 mod inspect;
 mod run;
@@ -58,6 +66,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Writes a command's output to stdout. A closed pipe (`tinyml inspect m | head`) is not an
+/// error: the reader has what it wanted.
+pub fn emit(text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 /// Reads a model file, with the path in the error.

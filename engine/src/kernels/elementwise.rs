@@ -403,7 +403,8 @@ fn add_sub_quantized(p: &Params, x: i32, y: i32) -> i32 {
     };
     quant::multiply_by_quantized_multiplier(raw, p.output_multiplier, p.output_shift)
         .wrapping_add(p.output_offset)
-        .clamp(p.act_min, p.act_max)
+        .max(p.act_min)
+        .min(p.act_max)
 }
 
 /// One int8/int16 MUL element (TFLM `MulElementwise` / `BroadcastMul6DSlow`): the product of
@@ -420,7 +421,8 @@ fn mul_quantized(p: &Params, x: i32, y: i32) -> i32 {
             p.output_multiplier,
             p.output_shift,
         ))
-        .clamp(p.act_min, p.act_max)
+        .max(p.act_min)
+        .min(p.act_max)
 }
 
 /// One float element: the IEEE single-precision operation, then
@@ -449,7 +451,7 @@ fn int32_op(p: &Params, x: i32, y: i32) -> i32 {
         OP_SUB => x.wrapping_sub(y),
         _ => x.wrapping_mul(y),
     };
-    v.clamp(p.act_min, p.act_max)
+    v.max(p.act_min).min(p.act_max)
 }
 
 fn eval(ctx: &mut Eval<'_>) -> Result<()> {

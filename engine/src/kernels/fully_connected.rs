@@ -270,7 +270,8 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
                     let (m, s) = requant(c);
                     let v = quant::multiply_by_quantized_multiplier(acc, m, s)
                         .wrapping_add(p.output_offset)
-                        .clamp(p.act_min, p.act_max);
+                        .max(p.act_min)
+                        .min(p.act_max);
                     if let Some(o) = out.get_mut(b * od + c) {
                         *o = v as i8 as u8;
                     }
@@ -304,7 +305,10 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
                         }
                         quant::multiply_by_quantized_multiplier(acc32, m, s)
                     };
-                    let v = v.wrapping_add(p.output_offset).clamp(p.act_min, p.act_max) as i16;
+                    let v = v
+                        .wrapping_add(p.output_offset)
+                        .max(p.act_min)
+                        .min(p.act_max) as i16;
                     let i = 2 * (b * od + c);
                     if let Some(o) = out.get_mut(i..i + 2) {
                         o.copy_from_slice(&v.to_le_bytes());

@@ -663,7 +663,8 @@ fn mul_i16(a: i16, b: i16, m: [i32; 2], zp: i32, lo: i32, hi: i32) -> i32 {
         m[0],
         m[1],
     ))
-    .clamp(lo, hi)
+    .max(lo)
+    .min(hi)
 }
 
 /// One integer LSTM step (TFLM's `LstmStep`).
@@ -695,7 +696,7 @@ fn step_int(
     }
     for i in 0..n {
         let c = s.state_at + i;
-        let sum = (rd16(cell, c) as i32 + rd16(b1, i) as i32).clamp(lo, hi);
+        let sum = (rd16(cell, c) as i32 + rd16(b1, i) as i32).max(lo).min(hi);
         wr16(cell, c, sum as i16);
     }
     if p.cell_clip > 0.0 {

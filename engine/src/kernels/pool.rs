@@ -350,7 +350,7 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
                                 return Err(Error::malformed("empty average pool window"));
                             }
                             let avg = rounded_average(acc, count);
-                            write_int(out, o, wide, avg.clamp(p.act_min, p.act_max));
+                            write_int(out, o, wide, avg.max(p.act_min).min(p.act_max));
                         }
                         _ => {
                             let mut max = if wide { -32768 } else { -128 };

@@ -301,7 +301,8 @@ fn requantize_sum(p: &Params, sum: i32) -> i32 {
     let shifted = (sum as i64).wrapping_sub(p.input_zero_point as i64 * p.reduced as i64) as i32;
     quant::multiply_by_quantized_multiplier(shifted, p.multiplier, p.shift)
         .wrapping_add(p.output_zero_point)
-        .clamp(p.qmin, p.qmax)
+        .max(p.qmin)
+        .min(p.qmax)
 }
 
 fn eval(ctx: &mut Eval<'_>) -> Result<()> {

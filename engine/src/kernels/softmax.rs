@@ -306,7 +306,7 @@ fn softmax_i8(p: &Params, input: &[u8], out: &mut [u8], outer: usize, depth: usi
                     quant::saturating_rounding_doubling_high_mul(shifted_scale, scaled_exp(diff)),
                     exponent,
                 );
-                unsat.wrapping_add(out_min).clamp(out_min, out_max)
+                unsat.wrapping_add(out_min).max(out_min).min(out_max)
             } else {
                 out_min
             };

@@ -373,7 +373,8 @@ fn run(
             }
             let dot =
                 quant::multiply_by_quantized_multiplier(dot, p.scale_1_multiplier, p.scale_1_shift)
-                    .clamp(t_min, t_max);
+                    .max(t_min)
+                    .min(t_max);
             wr_int(
                 state,
                 state_size,
