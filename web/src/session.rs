@@ -129,7 +129,7 @@ impl Session {
     /// Lays the model out in exactly `budget` bytes; the bytes it uses.
     fn fit(&self, budget: usize) -> Result<usize, String> {
         let model = self.model()?;
-        let mut arena = vec![0u8; budget];
+        let mut arena = arena(budget)?;
         let interp = Interpreter::new(&model, &mut arena).map_err(|e| e.to_string())?;
         Ok(interp.usage().total)
     }
@@ -142,7 +142,7 @@ impl Session {
     ) -> Result<RunReport, String> {
         let model = self.model()?;
         let err = |e: tinyml_engine::Error| e.to_string();
-        let mut arena = vec![0u8; budget];
+        let mut arena = arena(budget)?;
         let mut interp = Interpreter::new(&model, &mut arena).map_err(err)?;
 
         let infos: Vec<TensorInfo<'_>> = (0..interp.input_count())
@@ -214,6 +214,20 @@ impl Session {
             data: tensor_data(&info, raw),
         })
     }
+}
+
+/// A zeroed arena of `budget` bytes, or plain words when the browser cannot give that much (a
+/// custom board with gigabytes of SRAM must not abort the worker).
+fn arena(budget: usize) -> Result<Vec<u8>, String> {
+    let mut arena = Vec::new();
+    arena.try_reserve_exact(budget).map_err(|_| {
+        format!(
+            "cannot allocate a {} B arena in this browser",
+            tinyml_engine::Thousands(budget)
+        )
+    })?;
+    arena.resize(budget, 0);
+    Ok(arena)
 }
 
 /// Sums per-op ticks over invocations (ops in execution order; the same order every run).
@@ -356,5 +370,23 @@ impl XorShift {
         x ^= x >> 27;
         self.0 = x;
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_impossible_arena_is_an_error_not_an_abort() {
+        assert!(arena(usize::MAX).is_err());
+        assert_eq!(arena(3), Ok(vec![0, 0, 0]));
+    }
+
+    #[test]
+    fn random_inputs_repeat_with_their_seed() {
+        let (mut a, mut b) = (XorShift::new(7), XorShift::new(7));
+        assert_eq!(a.next(), b.next());
+        assert_ne!(XorShift::new(7).next(), XorShift::new(8).next());
     }
 }
