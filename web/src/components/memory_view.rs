@@ -98,7 +98,7 @@ pub fn MemoryView(props: &MemoryViewProps) -> Html {
         html! {
             <g class="tick">
                 <line x1={format!("{:.1}", LEFT - 4.0)} x2={format!("{LEFT:.1}")} y1={format!("{y:.1}")} y2={format!("{y:.1}")} />
-                <text x={format!("{:.1}", LEFT - 6.0)} y={format!("{:.1}", y + 4.0)} class="end">{ format::thousands(off as usize) }</text>
+                <text x={format!("{:.1}", LEFT - 6.0)} y={format!("{:.1}", y + 4.0)} class="end">{ format::thousands(off.round() as usize) }</text>
             </g>
         }
     });
