@@ -9,6 +9,7 @@ Ours: `tinyml bench --json` (the Rust engine timed in-process). Same inputs kind
 same machine, same moment. Medians over the given number of runs.
 """
 import argparse
+import sys
 import json
 import os
 import subprocess
@@ -40,21 +41,34 @@ def tflm_median_us(path, iterations):
     return float(np.median(times)), float(np.min(times))
 
 
+def tflm_arena(path):
+    """TFLM's arena total (RecordingMicroAllocator), read from print_allocations()."""
+    code = ("from tflite_micro.python.tflite_micro import runtime; import sys; "
+            "runtime.Interpreter.from_file(sys.argv[1], arena_size=8 << 20).print_allocations()")
+    r = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True)
+    out = r.stdout + r.stderr
+    for line in out.splitlines():
+        if "Arena allocation total" in line:
+            return int(line.split("total")[1].split()[0])
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tinyml", required=True)
     ap.add_argument("--iterations", type=int, default=200)
     ap.add_argument("models", nargs="+")
     a = ap.parse_args()
-    print(f"| model | TFLM reference median (us) | tinyml median (us) | speed-up |")
-    print(f"| --- | ---: | ---: | ---: |")
+    print("| model | TFLM median (us) | tinyml median (us) | speed-up | TFLM arena (B) | tinyml arena (B) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for path in a.models:
         ours = json.loads(subprocess.run(
             [a.tinyml, "bench", path, "--iterations", str(a.iterations), "--json"],
             check=True, capture_output=True, text=True).stdout)
         tflm, _ = tflm_median_us(path, a.iterations)
+        arena = tflm_arena(path)
         print(f"| {os.path.basename(path)} | {tflm:.1f} | {ours['median_us']:.1f} | "
-              f"{tflm / max(ours['median_us'], 1e-9):.2f}x |")
+              f"{tflm / max(ours['median_us'], 1e-9):.2f}x | {arena:,} | {ours['arena_bytes']:,} |")
 
 
 if __name__ == "__main__":

@@ -113,6 +113,7 @@ def main():
     ap.add_argument("--tinyml", required=True)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--invocations", type=int, default=3)
+    ap.add_argument("--quiet", action="store_true", help="print only failures and the summary")
     ap.add_argument("models", nargs="+")
     a = ap.parse_args()
     passed = failed = 0
@@ -129,7 +130,8 @@ def main():
                 print(f"     {f}")
         else:
             passed += 1
-            print(f"ok   {name}")
+            if not a.quiet:
+                print(f"ok   {name}")
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

@@ -52,3 +52,60 @@ def cases(rng):
                     name = f"{kind}_act{act}_pc{int(per_channel)}_b{int(bias)}"
                     out.append((name, fc_case(rng, kind, batches, depth, units, act, bias, per_channel)))
     return out
+
+
+def multiplier_edge_cases(rng, count=6):
+    """Cases whose output depends on whether the requantization multiplier is computed from a
+    float or a double product of the scales: scales where the two multipliers differ, and a
+    bias that puts the accumulator on a rounding boundary between them. TFLM (the oracle)
+    uses the double product."""
+    import math
+
+    def qm(m):
+        q, e = math.frexp(m)
+        qf = round(q * (1 << 31))
+        if qf == 1 << 31:
+            qf //= 2
+            e += 1
+        return qf, e
+
+    def mbqm(x, q, s):
+        """TFLM's double-rounding MultiplyByQuantizedMultiplier over an int64 array."""
+        x = x * (1 << max(s, 0))
+        ab = x * q
+        v = ab + np.where(ab >= 0, 1 << 30, 1 - (1 << 30))
+        hi = np.where(v >= 0, v >> 31, -((-v) >> 31))
+        e = max(-s, 0)
+        mask = (1 << e) - 1
+        threshold = (mask >> 1) + (hi < 0)
+        return (hi >> e) + ((hi & mask) > threshold)
+
+    span = np.arange(-60000, 60000, dtype=np.int64)
+    out = []
+    while len(out) < count:
+        a, b, c = (np.float32(rng.uniform(lo, hi)) for lo, hi in ((0.001, 0.1), (0.001, 0.05), (0.001, 0.1)))
+        f = qm(float(np.float32(a * b)) / float(c))
+        d = qm(float(a) * float(b) / float(c))
+        if f == d:
+            continue
+        vf, vd = mbqm(span, *f), mbqm(span, *d)
+        accs = [int(v) for v in span[(vf != vd) & (vd >= -128) & (vd <= 127)]]
+        if len(accs) < 4:
+            continue
+        g = Graph()
+        units = 4
+        x = g.tensor("INT8", [1, 1], scale=float(a), zero_point=0)
+        w = g.const("INT8", [units, 1], np.zeros((units, 1)), scale=float(b), zero_point=0)
+        bias = g.const("INT32", [units], accs[:units], scale=float(a * b), zero_point=0)
+        y = g.tensor("INT8", [1, units], scale=float(c), zero_point=0)
+        g.op("FULLY_CONNECTED", [x, w, bias], [y], version=4)
+        g.inputs, g.outputs = [x], [y]
+        out.append((f"int8_multiplier_edge{len(out)}", g.build()))
+    return out
+
+
+_plain_cases = cases
+
+
+def cases(rng):  # noqa: F811 - extends the plain cases with the multiplier edge cases
+    return _plain_cases(rng) + multiplier_edge_cases(rng)

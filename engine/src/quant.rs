@@ -283,6 +283,95 @@ impl ChannelRequant {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Activations and (de)quantization: 16-bit gemmlowp fixed point (HARD_SWISH), the int16
+// multiplier downscale, and C's float-to-int conversion as the oracle's x86 build performs it.
+// ---------------------------------------------------------------------------------------------
+
+/// The 16-bit `SaturatingRoundingDoublingHighMul` of gemmlowp: the high 16 bits of `2 * a * b`,
+/// with the same nudge-then-truncate rounding as the 32-bit form (nudge `2^14`, or `1 - 2^14`
+/// for a negative product) and the single overflow case `a == b == i16::MIN` saturated.
+#[inline(always)]
+pub fn saturating_rounding_doubling_high_mul_i16(a: i16, b: i16) -> i16 {
+    if a == b && a == i16::MIN {
+        return i16::MAX;
+    }
+    let ab = a as i32 * b as i32;
+    let nudge: i32 = if ab >= 0 { 1 << 14 } else { 1 - (1 << 14) };
+    // |ab + nudge| < 2^30 + 2^14, so the quotient fits 16 bits except in the case above.
+    ((ab + nudge) / (1 << 15)) as i16
+}
+
+/// TFLM's `SaturatingDoublingHighMul` (hard_swish.h): as
+/// [`saturating_rounding_doubling_high_mul_i16`] but truncating toward zero, no nudge.
+#[inline(always)]
+pub fn saturating_doubling_high_mul_i16(a: i16, b: i16) -> i16 {
+    if a == b && a == i16::MIN {
+        return i16::MAX;
+    }
+    ((a as i32 * b as i32) / (1 << 15)) as i16
+}
+
+/// gemmlowp's `RoundingDivideByPOT` instantiated for `int16_t`, quirks included: the mask
+/// `(1 << exponent) - 1` is truncated to 16 bits, so for `exponent >= 16` it is `-1` and the
+/// result is `1` for `x >= 0` and `-1` for `x < 0` (TFLM reaches this with extreme scale
+/// ratios). `exponent` in `0..=31`.
+#[inline(always)]
+pub fn rounding_divide_by_pot_i16(x: i16, exponent: i32) -> i16 {
+    let exponent = exponent.clamp(0, 31) as u32;
+    let mask = ((1i64 << exponent) - 1) as i16;
+    let remainder = x & mask;
+    let threshold = (mask >> 1).wrapping_add((x < 0) as i16);
+    // The shift happens in `int` after promotion, then narrows back to 16 bits.
+    let shifted = ((x as i32) >> exponent) as i16;
+    shifted.wrapping_add((remainder > threshold) as i16)
+}
+
+/// TFLM's `SaturatingLeftShift` (hard_swish.h): `value * 2^amount` saturated to 16 bits,
+/// `amount` in `0..=30` (prepare bounds it).
+#[inline(always)]
+pub fn saturating_left_shift_i16(value: i16, amount: i32) -> i16 {
+    let amount = amount.clamp(0, 30) as u32;
+    ((value as i64) << amount).clamp(i16::MIN as i64, i16::MAX as i64) as i16
+}
+
+/// TFLM `DownScaleInt32ToInt16Multiplier`: a non-negative Q0.31 multiplier rounded to Q0.15,
+/// saturating to `i16::MAX` near the top of the range.
+pub fn downscale_multiplier_to_i16(multiplier: i32) -> i16 {
+    const ROUNDING: i32 = 1 << 15;
+    if multiplier >= i32::MAX - ROUNDING {
+        return i16::MAX;
+    }
+    (multiplier.wrapping_add(ROUNDING) >> 16) as i16
+}
+
+/// C's `static_cast<int32_t>(float)` as TFLM's reference build runs it on x86 (`cvttss2si`):
+/// truncation toward zero, and `i32::MIN` for NaN or anything outside the `int32_t` range.
+/// C++ leaves that case undefined; the oracle (the PyPI `tflite-micro` build) gives `INT_MIN`,
+/// and QUANTIZE's outputs with extreme scales depend on it, so the engine does the same
+/// (Arm's `vcvt` would saturate instead).
+#[inline(always)]
+pub fn f32_to_i32_like_c(x: f32) -> i32 {
+    // 2^31 is exactly representable; every float below it in magnitude truncates into range.
+    // NaN is in no range.
+    if !(-2_147_483_648.0..2_147_483_648.0).contains(&x) {
+        i32::MIN
+    } else {
+        x as i32
+    }
+}
+
+/// [`f32_to_i32_like_c`] for a `double` (`cvttsd2si`).
+#[inline(always)]
+pub fn f64_to_i32_like_c(x: f64) -> i32 {
+    // Everything in range truncates into int32 (-2^31 - 1 itself saturates to the same MIN).
+    if !(-2_147_483_649.0..2_147_483_648.0).contains(&x) {
+        i32::MIN
+    } else {
+        x as i32
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1316,5 +1405,73 @@ mod transcendental_tests {
             assert_eq!(sigmoid_i16_scaled(v), sigmoid(v), "sigmoid {v}");
             assert_eq!(tanh_i16_scaled(v), tanh(v), "tanh {v}");
         }
+    }
+}
+
+#[cfg(test)]
+mod activation_tests {
+    use super::*;
+
+    #[test]
+    fn srdhm_i16_rounds_like_the_32_bit_form() {
+        assert_eq!(
+            saturating_rounding_doubling_high_mul_i16(i16::MIN, i16::MIN),
+            i16::MAX
+        );
+        // 2 * 3 * 2^14 / 2^16 = 1.5 -> 2; the negative tie goes up to -1.
+        assert_eq!(saturating_rounding_doubling_high_mul_i16(3, 1 << 14), 2);
+        assert_eq!(saturating_rounding_doubling_high_mul_i16(-3, 1 << 14), -1);
+        assert_eq!(
+            saturating_rounding_doubling_high_mul_i16(16384, 16384),
+            8192
+        );
+        // The non-rounding form truncates toward zero.
+        assert_eq!(saturating_doubling_high_mul_i16(3, 1 << 14), 1);
+        assert_eq!(saturating_doubling_high_mul_i16(-3, 1 << 14), -1);
+        assert_eq!(
+            saturating_doubling_high_mul_i16(i16::MIN, i16::MIN),
+            i16::MAX
+        );
+    }
+
+    #[test]
+    fn rdbpot_i16_keeps_gemmlowps_narrow_mask() {
+        assert_eq!(rounding_divide_by_pot_i16(5, 1), 3);
+        assert_eq!(rounding_divide_by_pot_i16(-5, 1), -3);
+        assert_eq!(rounding_divide_by_pot_i16(-6, 2), -2);
+        assert_eq!(rounding_divide_by_pot_i16(32767, 15), 1);
+        assert_eq!(rounding_divide_by_pot_i16(7, 0), 7);
+        // exponent >= 16: the mask truncates to -1.
+        assert_eq!(rounding_divide_by_pot_i16(0, 16), 1);
+        assert_eq!(rounding_divide_by_pot_i16(1000, 20), 1);
+        assert_eq!(rounding_divide_by_pot_i16(-1000, 20), -1);
+    }
+
+    #[test]
+    fn saturating_shift_and_downscale() {
+        assert_eq!(saturating_left_shift_i16(3, 2), 12);
+        assert_eq!(saturating_left_shift_i16(20000, 1), i16::MAX);
+        assert_eq!(saturating_left_shift_i16(-20000, 1), i16::MIN);
+        assert_eq!(downscale_multiplier_to_i16(1 << 30), 1 << 14);
+        assert_eq!(
+            downscale_multiplier_to_i16((1 << 30) + (1 << 15)),
+            (1 << 14) + 1
+        );
+        assert_eq!(downscale_multiplier_to_i16(i32::MAX), i16::MAX);
+        assert_eq!(downscale_multiplier_to_i16(0), 0);
+    }
+
+    #[test]
+    fn float_to_int_follows_x86() {
+        assert_eq!(f32_to_i32_like_c(-2.9), -2);
+        assert_eq!(f32_to_i32_like_c(2.9), 2);
+        assert_eq!(f32_to_i32_like_c(f32::NAN), i32::MIN);
+        assert_eq!(f32_to_i32_like_c(4e12), i32::MIN);
+        assert_eq!(f32_to_i32_like_c(-4e12), i32::MIN);
+        assert_eq!(f32_to_i32_like_c(-2_147_483_648.0), i32::MIN);
+        assert_eq!(f32_to_i32_like_c(2_147_483_520.0), 2_147_483_520);
+        assert_eq!(f64_to_i32_like_c(-2_147_483_648.5), i32::MIN);
+        assert_eq!(f64_to_i32_like_c(2_147_483_647.9), i32::MAX);
+        assert_eq!(f64_to_i32_like_c(2_147_483_648.0), i32::MIN);
     }
 }

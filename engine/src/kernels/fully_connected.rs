@@ -171,8 +171,10 @@ fn prepare(ctx: &mut Prepare<'_, '_>) -> Result<()> {
                 })?;
                 p.per_channel = mult;
             } else {
-                // Per-tensor: TFLM multiplies the two scales in float, then widens.
-                let m = (iq.scale * fq.scale) as f64 / oq.scale as f64;
+                // Per-tensor: the oracle (TFLM as built for PyPI) multiplies the two scales in
+                // double; older TFLM sources multiplied in float. Discriminating cases in
+                // conformance/ops/fully_connected.py pin this down.
+                let m = iq.scale as f64 * fq.scale as f64 / oq.scale as f64;
                 let (q, s) = quant::quantize_multiplier(m);
                 p.multiplier = q;
                 p.shift = s;

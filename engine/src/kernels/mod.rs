@@ -15,6 +15,7 @@ use crate::format::flatbuf::Table;
 use crate::model::{Model, OpInfo};
 use crate::tensor::TensorInfo;
 
+pub mod activation;
 pub mod concatenation;
 pub mod conv;
 pub(crate) mod dot;
@@ -24,6 +25,7 @@ pub mod logistic_tanh;
 pub mod lstm;
 pub mod pad;
 pub mod pool;
+pub mod quantize;
 pub mod reduce;
 pub mod reshape;
 pub mod slice;
@@ -61,6 +63,13 @@ pub static REGISTRY: &[Registration] = &[
     reduce::SUM,
     reduce::REDUCE_MAX,
     reduce::REDUCE_MIN,
+    activation::RELU,
+    activation::RELU6,
+    activation::LEAKY_RELU,
+    activation::HARD_SWISH,
+    activation::PRELU,
+    quantize::QUANTIZE,
+    quantize::DEQUANTIZE,
     reshape::RESHAPE,
     reshape::SQUEEZE,
     reshape::EXPAND_DIMS,

@@ -1,0 +1,157 @@
+//! The worker's engine session on the host: the page's figures are the engine's own.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use tinyml_engine::{Interpreter, Model};
+use tinyml_web::protocol::{InputChoice, Request, Response};
+use tinyml_web::session::{Clock, Session};
+
+/// `../shared` beside the repository (or `$TINYML_SHARED`), as the engine's tests find it.
+fn shared_dir() -> PathBuf {
+    match std::env::var("TINYML_SHARED") {
+        Ok(p) if PathBuf::from(&p).is_absolute() => PathBuf::from(p),
+        Ok(p) => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(p),
+        Err(_) => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
+    }
+}
+
+fn model_bytes(name: &str) -> Vec<u8> {
+    let path = shared_dir().join("models/tflm").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+struct HostClock(Instant);
+
+impl Clock for HostClock {
+    fn now_ms(&self) -> f64 {
+        self.0.elapsed().as_secs_f64() * 1e3
+    }
+}
+
+fn load(session: &mut Session, name: &str, bytes: Vec<u8>) -> Response {
+    session.handle(
+        Request::Load {
+            name: name.into(),
+            bytes,
+        },
+        &HostClock(Instant::now()),
+    )
+}
+
+#[test]
+fn report_carries_the_engines_arena_size_and_plan() {
+    let bytes = model_bytes("hello_world_int8.tflite");
+    let model = Model::load(&bytes).expect("load");
+    let expected = Interpreter::arena_bytes(&model).expect("arena_bytes");
+    let mut session = Session::default();
+    let Response::Loaded(Ok(report)) = load(&mut session, "hello", bytes.clone()) else {
+        panic!("load failed")
+    };
+    assert_eq!(report.arena_bytes, expected);
+    assert_eq!(report.file_bytes, bytes.len());
+    let ops: Vec<&str> = report.subgraphs[0]
+        .ops
+        .iter()
+        .map(|o| o.op.as_str())
+        .collect();
+    assert_eq!(ops, ["FULLY_CONNECTED"; 3]);
+    assert!(report.plan.iter().all(|p| p.offset + p.size <= expected));
+}
+
+#[test]
+fn too_small_a_budget_is_the_engines_error_with_both_figures() {
+    let bytes = model_bytes("hello_world_int8.tflite");
+    let needed = Interpreter::arena_bytes(&Model::load(&bytes).expect("load")).expect("size");
+    let mut session = Session::default();
+    load(&mut session, "hello", bytes);
+    let clock = HostClock(Instant::now());
+    let Response::Fitted(fit) = session.handle(Request::Fit { budget: needed - 1 }, &clock) else {
+        panic!("wrong answer")
+    };
+    assert_eq!(
+        fit.result,
+        Err(format!(
+            "needs {needed} B of arena; {} B available",
+            needed - 1
+        ))
+    );
+    let Response::Fitted(fit) = session.handle(Request::Fit { budget: needed }, &clock) else {
+        panic!("wrong answer")
+    };
+    assert_eq!(fit.result, Ok(needed));
+}
+
+#[test]
+fn run_outputs_match_a_direct_engine_run() {
+    let bytes = model_bytes("hello_world_int8.tflite");
+    let model = Model::load(&bytes).expect("load");
+    let mut arena = vec![0u8; 4096];
+    let mut interp = Interpreter::new(&model, &mut arena).expect("plan");
+    interp.set_input(0, &[0x40]).expect("input");
+    interp.invoke().expect("invoke");
+    let direct = interp.output(0).expect("output").to_vec();
+
+    let mut session = Session::default();
+    load(&mut session, "hello", bytes.clone());
+    let response = session.handle(
+        Request::Run {
+            budget: 1536,
+            input: InputChoice::Bytes(vec![0x40]),
+        },
+        &HostClock(Instant::now()),
+    );
+    let Response::Ran(Ok(run)) = response else {
+        panic!("run failed: {response:?}")
+    };
+    assert_eq!(run.outputs[0].raw, direct);
+    assert_eq!(run.ops.len(), 3);
+    assert!(run.iterations >= 1);
+
+    let Response::Ran(Err(e)) = session.handle(
+        Request::Run {
+            budget: 1536,
+            input: InputChoice::Bytes(vec![1, 2]),
+        },
+        &HostClock(Instant::now()),
+    ) else {
+        panic!("a wrong-sized input must fail")
+    };
+    assert!(
+        e.starts_with("the input file has 2 B; the model's inputs take 1 B"),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_files_fail_in_plain_words() {
+    let mut session = Session::default();
+    let Response::Loaded(Err(e)) = load(&mut session, "junk", b"not a model at all".to_vec())
+    else {
+        panic!("junk loaded")
+    };
+    assert_eq!(e, "not a TensorFlow Lite file");
+}
+
+#[test]
+fn constant_tensor_values_come_from_the_model() {
+    let bytes = model_bytes("hello_world_int8.tflite");
+    let model = Model::load(&bytes).expect("load");
+    let mut session = Session::default();
+    load(&mut session, "hello", bytes.clone());
+    let (t, info) = (0..model.tensor_count(0).expect("count"))
+        .map(|t| (t, model.tensor(0, t).expect("tensor")))
+        .find(|(_, i)| i.data.is_some())
+        .expect("a constant");
+    let (off, len) = info.data.expect("data");
+    let Response::TensorValues(Ok(v)) = session.handle(
+        Request::Tensor {
+            subgraph: 0,
+            tensor: t as u32,
+        },
+        &HostClock(Instant::now()),
+    ) else {
+        panic!("no values")
+    };
+    assert_eq!(v.data.raw, bytes[off..off + len]);
+}
