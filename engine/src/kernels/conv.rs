@@ -13,8 +13,12 @@
 //! of TFLM's double rounding. Whole-window int8 CONV_2D pixels widen a block of filters (and
 //! the window) to int16 in scratch memory — at most about 8 KiB, planned with the activations —
 //! so that the dot products become multiply-add pairs. The activation clamp runs vectorised
-//! (as scalar code it compiles to branches that real activations mispredict). Unit tests
-//! compare the fast and plain kernels on random shapes. On person_detect's convolutions this is
+//! (as scalar code it compiles to branches that real activations mispredict). DEPTHWISE_CONV_2D
+//! with a depth multiplier on very few input channels (micro_speech: one channel times 8, a
+//! 10x8 window) instead transposes a block of filters into int16 runs of taps on the stack and
+//! widens each window, zero-padded where it leaves the input, so each output is one int16 dot
+//! product. The dot products and the clamp are shared with FULLY_CONNECTED, the LSTM and SVDF
+//! in `kernels/dot.rs`. Unit tests compare the fast and plain kernels on random shapes. On person_detect's convolutions this is
 //! about 5x TFLM's reference on the same machine.
 //!
 //! Per-channel multipliers are not stored in the arena (TFLM keeps 8 bytes per output channel):
@@ -1358,13 +1362,20 @@ const DW_FILTERS: usize = 1024;
 /// Largest window (taps, rounded up to 8) [`depthwise_i8_mult`] widens on the stack.
 const DW_WINDOW: usize = 256;
 
-/// Whether [`depthwise_i8_mult`] runs: a depth multiplier above 1 (the lanes of
-/// [`depthwise_i8_fast`] then hold only a few channels: one input channel times 8 in
-/// micro_speech), an input offset whose sums with int8 values fit in int16, and a window that
-/// fits the stack buffers.
+/// Whether [`depthwise_i8_mult`] runs: a depth multiplier above 1 on one or two input
+/// channels, or up to 8 with windows of 25 taps or more (then the lanes of
+/// [`depthwise_i8_fast`] hold few channels per tap — one input channel times 8 in
+/// micro_speech, where this path is about 3.5 times faster — while with more channels and
+/// small windows the lanes are as fast or faster: see `depthwise_paths_timing`), an input
+/// offset whose sums with int8 values fit in int16, and a window that fits the stack buffers.
 fn depthwise_mult_applies(g: &Geom, q: &Requant<'_>) -> bool {
-    let taps8 = (g.f_h as usize * g.f_w as usize + 7) & !7;
-    g.depth_mult > 1 && dot::offset_fits(q.input_offset) && taps8 > 0 && taps8 <= DW_WINDOW
+    let taps = g.f_h as usize * g.f_w as usize;
+    let taps8 = (taps + 7) & !7;
+    g.depth_mult > 1
+        && (g.in_d <= 2 || (g.in_d <= 8 && taps >= 25))
+        && dot::offset_fits(q.input_offset)
+        && taps8 > 0
+        && taps8 <= DW_WINDOW
 }
 
 /// DEPTHWISE_CONV_2D, int8, for depth multipliers above 1, the same bits as
@@ -1729,6 +1740,73 @@ mod tests {
         }
     }
 
+    /// Timing of the two depthwise paths on shapes with a depth multiplier (run with
+    /// `cargo test --release -- --ignored --nocapture depthwise_paths_timing`).
+    #[test]
+    #[ignore]
+    fn depthwise_paths_timing() {
+        let shapes = [
+            // (in_h, in_w, in_d, f, stride, dm)
+            (49, 40, 1, (10, 8), 2, 8),
+            (32, 32, 16, (3, 3), 1, 2),
+            (16, 16, 32, (3, 3), 1, 2),
+            (16, 16, 8, (5, 5), 1, 4),
+            (32, 32, 3, (3, 3), 2, 8),
+            (32, 32, 2, (3, 3), 1, 4),
+            (32, 32, 1, (3, 3), 1, 2),
+            (32, 32, 1, (5, 5), 1, 8),
+            (32, 32, 1, (4, 4), 1, 8),
+            (32, 32, 1, (8, 8), 2, 4),
+            (32, 32, 2, (8, 4), 2, 8),
+        ];
+        let mut r = Rng(7);
+        for (ih, iw, id, (fh, fw), st, dm) in shapes {
+            let g = Geom {
+                batches: 1,
+                in_h: ih,
+                in_w: iw,
+                in_d: id,
+                f_h: fh,
+                f_w: fw,
+                f_d: 1,
+                out_h: ih.div_ceil(st),
+                out_w: iw.div_ceil(st),
+                out_d: id * dm,
+                stride_h: st,
+                stride_w: st,
+                dil_h: 1,
+                dil_w: 1,
+                pad_h: fh / 2,
+                pad_w: fw / 2,
+                depth_mult: dm,
+            };
+            let x = r.i8s(g.in_len());
+            let w = r.i8s(g.filter_len(OP_DEPTHWISE));
+            let mut q = requant(KIND_I8, &[]);
+            q.input_offset = 128;
+            let bias = Bias {
+                kind: BIAS_NONE,
+                data: &[],
+            };
+            let mut out = vec![0i8; g.out_len()];
+            // The fastest of many runs: the machine may be shared.
+            let time = |f: &mut dyn FnMut()| {
+                (0..60)
+                    .map(|_| {
+                        let t = std::time::Instant::now();
+                        f();
+                        t.elapsed().as_secs_f64() * 1e6
+                    })
+                    .fold(f64::MAX, f64::min)
+            };
+            let lanes = time(&mut || depthwise_i8_fast(&g, &q, &x, &w, bias, &mut out));
+            let mult = time(&mut || depthwise_i8_mult(&g, &q, &x, &w, bias, &mut out));
+            println!(
+                "{ih}x{iw}x{id} f{fh}x{fw} s{st} dm{dm}: lanes {lanes:.1} us, mult {mult:.1} us"
+            );
+        }
+    }
+
     /// The fast int8 kernels give the plain kernels' bits on random shapes, offsets and data.
     #[test]
     fn fast_int8_matches_plain() {
@@ -1765,7 +1843,8 @@ mod tests {
             if depthwise {
                 depthwise_i8_fast(&g, &q, &x, &w, bias, &mut fast);
                 depthwise_int(&g, &q, &xin, &w, bias, &mut plain);
-                if depthwise_mult_applies(&g, &q) {
+                let taps8 = (g.f_h as usize * g.f_w as usize + 7) & !7;
+                if g.depth_mult > 1 && dot::offset_fits(q.input_offset) && taps8 <= DW_WINDOW {
                     let mut mult = vec![0i8; g.out_len()];
                     depthwise_i8_mult(&g, &q, &x, &w, bias, &mut mult);
                     assert_eq!(mult, fast, "case {case}: {g:?}");

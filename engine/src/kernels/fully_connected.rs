@@ -1,6 +1,12 @@
 //! FULLY_CONNECTED: int8 (per-tensor and per-channel), int16 activations with int8 weights
 //! (16x8), and float32 — TFLM's `reference_integer_ops::FullyConnected[PerChannel]` and
 //! `reference_ops::FullyConnected`.
+//!
+//! The integer kernels have a plain loop (TFLM's) and a fast one with the same bits
+//! (`dot::matvec`: int16 operands, four rows per pass over a widened input, multiply-add
+//! pairs; [`quant::ChannelRequant`]; a vectorised clamp), used whenever the offsets allow it;
+//! unit tests compare the two on random shapes. The float kernel keeps each row's order of
+//! additions and runs four rows side by side.
 
 use bytemuck::{Pod, Zeroable};
 

@@ -13,6 +13,13 @@
 //! In the integer variants each gate's two fully-connected layers produce int16 in Q3.12
 //! (scale 2^-12); the gate non-linearities are TFLM's int16 table-based sigmoid and tanh,
 //! producing Q0.15 (scale 2^-15); the cell state has its own (power-of-two) scale.
+//!
+//! Two implementations of the int8 step: the plain one follows TFLM's buffers and loops; the
+//! fast one (`step_i8_fast`, used whenever the offsets allow int16 operands — every
+//! converter-written model) gives the same bits with the input and hidden vectors widened once
+//! per step, four gate rows per dot product, and each unit's gates, cell update and hidden value
+//! computed together, so it needs none of TFLM's four gate buffers (prepare requests them only
+//! for the plain step). A unit test compares the two on random sizes and parameters.
 
 use bytemuck::{Pod, Zeroable};
 
