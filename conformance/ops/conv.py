@@ -229,4 +229,21 @@ def cases(rng):
     for in_zp, out_zp in [(-128, 127), (127, -128)]:
         out.append((f"tc_int8_zp{in_zp}_{out_zp}", transpose_case(
             rng, "int8", act=1, in_zp=in_zp, out_zp=out_zp)))
+
+    # The engine's depth-multiplier path for DEPTHWISE_CONV_2D (one or two input channels, or
+    # up to 8 with 25+ taps): micro_speech's shape, large windows clipped by SAME padding and
+    # by dilation, strides, batches, both filter quantizations, no bias, extreme zero points.
+    out.append(("dw_int8_micro_speech_shape", depthwise_case(
+        rng, "int8", h=49, w=40, in_d=1, dm=8, kh=10, kw=8, stride=(2, 2), act=1)))
+    for k, (h, w, in_d, dm, kh, kw, st, dil, same, zps) in enumerate([
+            (9, 11, 1, 3, 7, 6, (1, 1), (1, 1), True, (None, None)),
+            (12, 10, 2, 5, 5, 5, (2, 1), (2, 1), True, (-128, 127)),
+            (11, 9, 6, 2, 5, 6, (1, 2), (1, 1), False, (127, -128)),
+            (8, 8, 8, 4, 5, 5, (1, 1), (1, 2), True, (None, None)),
+            (10, 7, 1, 16, 9, 3, (3, 2), (1, 1), True, (-128, -128)),
+            (6, 5, 2, 2, 7, 7, (1, 1), (1, 1), True, (None, None))]):
+        out.append((f"dw_int8_mult_{k}", depthwise_case(
+            rng, "int8", batches=1 + k % 2, h=h, w=w, in_d=in_d, dm=dm, kh=kh, kw=kw,
+            stride=st, dil=dil, same=same, act=ACTS[k % 4], bias_t=None if k == 2 else "INT32",
+            per_channel=k % 2 == 0, in_zp=zps[0], out_zp=zps[1])))
     return out

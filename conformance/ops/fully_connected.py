@@ -107,5 +107,20 @@ def multiplier_edge_cases(rng, count=6):
 _plain_cases = cases
 
 
+def large_cases(rng):
+    """Shapes past the engine's fast-loop blocks: more than 32 rows, inputs longer than its
+    64- and 256-value widening chunks (and the 128-value int64 partial sums), micro_speech's
+    4000-deep layer, row counts that are not multiples of 4."""
+    out = []
+    for kind, batches, depth, units in [
+            ("int8", 1, 4000, 4), ("int8", 2, 300, 41), ("int8", 1, 65, 33),
+            ("int16_INT64", 2, 300, 37), ("int16_INT32", 1, 513, 35), ("int16_INT64", 1, 129, 5),
+            ("float", 2, 70, 9)]:
+        for per_channel in ([False, True] if kind != "float" else [False]):
+            name = f"{kind}_large_b{batches}_d{depth}_u{units}_pc{int(per_channel)}"
+            out.append((name, fc_case(rng, kind, batches, depth, units, 1, True, per_channel)))
+    return out
+
+
 def cases(rng):  # noqa: F811 - extends the plain cases with the multiplier edge cases
-    return _plain_cases(rng) + multiplier_edge_cases(rng)
+    return _plain_cases(rng) + multiplier_edge_cases(rng) + large_cases(rng)

@@ -291,5 +291,19 @@ def lstm_cases(rng):
     return out
 
 
+def fast_path_cases(rng):
+    """Sizes for the engine's fast int8 loops: SVDF memories and inputs that are not multiples
+    of 8 (and more than 32 filters), LSTM inputs and states that are not multiples of 8 or 4."""
+    out = []
+    for i, (bt, n_in, units, rank, mem) in enumerate([(1, 70, 20, 2, 13), (2, 300, 33, 1, 9)]):
+        name = f"svdf_int8_fast_b{bt}_in{n_in}_u{units}_r{rank}_m{mem}"
+        out.append((name, svdf_int(rng, bt, n_in, units, rank, mem, "INT8", 0, i == 0)))
+    for i, (bt, st, n_in, n_state, tm) in enumerate([(1, 3, 33, 21, False), (2, 2, 70, 37, True)]):
+        name = f"lstm_int8_fast_b{bt}_t{st}_in{n_in}_s{n_state}_tm{int(tm)}"
+        out.append((name, lstm_random(rng, "int8", bt, st, n_in, n_state, tm, 2.0 ** -11,
+                                      [0.0, 2.0][i], i == 0)))
+    return out
+
+
 def cases(rng):
-    return svdf_cases(rng) + lstm_cases(rng)
+    return svdf_cases(rng) + lstm_cases(rng) + fast_path_cases(rng)

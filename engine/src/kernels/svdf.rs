@@ -473,6 +473,7 @@ fn run_i8_fast(
     // run() checked these lengths against the shapes; this makes the slicing below in range.
     if memory == 0
         || m8 > dot::CHUNK
+        || units * rank > filters
         || input.len() < batches * input_size
         || wf.len() < filters * input_size
         || wt.len() < filters * memory
