@@ -246,4 +246,24 @@ def cases(rng):
             rng, "int8", batches=1 + k % 2, h=h, w=w, in_d=in_d, dm=dm, kh=kh, kw=kw,
             stride=st, dil=dil, same=same, act=ACTS[k % 4], bias_t=None if k == 2 else "INT32",
             per_channel=k % 2 == 0, in_zp=zps[0], out_zp=zps[1])))
+
+    # Few output pixels (the engine's window path for CONV_2D and its offset-folding lanes for
+    # DEPTHWISE_CONV_2D): microWakeWord's streaming shapes, windows clipped by SAME padding,
+    # two batches, more than 32 output channels.
+    for k, (batches, h, w, in_d, out_d, kh, kw, st, same) in enumerate([
+            (1, 5, 1, 40, 64, 5, 1, (1, 1), False),
+            (1, 1, 1, 64, 37, 1, 1, (1, 1), True),
+            (2, 2, 2, 5, 7, 3, 3, (2, 2), True),
+            (1, 3, 2, 9, 33, 3, 3, (2, 2), True)]):
+        out.append((f"conv_int8_few_pixels_{k}", conv_case(
+            rng, "int8", batches=batches, h=h, w=w, in_d=in_d, out_d=out_d, kh=kh, kw=kw,
+            stride=st, same=same, act=ACTS[k % 4], bias_t=None if k == 1 else "INT32",
+            per_channel=k % 2 == 0)))
+    for k, (batches, h, w, in_d, kh, kw, st, same) in enumerate([
+            (1, 17, 1, 64, 17, 1, (1, 1), False),
+            (2, 2, 3, 40, 3, 3, (2, 2), True),
+            (1, 3, 3, 13, 3, 3, (3, 3), True)]):
+        out.append((f"dw_int8_few_pixels_{k}", depthwise_case(
+            rng, "int8", batches=batches, h=h, w=w, in_d=in_d, kh=kh, kw=kw, stride=st,
+            same=same, act=ACTS[k % 4], per_channel=k % 2 == 0)))
     return out

@@ -98,7 +98,35 @@ pub fn roundf(x: f32) -> f32 {
 }
 
 /// TFLM `QuantizeMultiplier`: a real multiplier as `(q, shift)` with `q` in Q0.31.
+///
+/// For a positive normal `m` (every multiplier a model's scales give) this works on the bits:
+/// `frexp`'s mantissa is the 53-bit significand over 2^53, so `round(q * 2^31)` (half away
+/// from zero) is `(significand + 2^21) >> 22` — the same value without the float rounding
+/// call, cheap enough for the convolutions to recompute per-channel multipliers at every
+/// evaluation. Anything else takes TFLM's general path.
+#[inline]
 pub fn quantize_multiplier(m: f64) -> (i32, i32) {
+    let bits = m.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i32;
+    if bits >> 63 == 0 && exp != 0 && exp != 0x7ff {
+        let significand = (bits & ((1u64 << 52) - 1)) | (1u64 << 52);
+        let q = (significand + (1 << 21)) >> 22;
+        let (q, shift) = if q == 1 << 31 {
+            (q / 2, exp - 1022 + 1)
+        } else {
+            (q, exp - 1022)
+        };
+        return if shift < -31 {
+            (0, 0)
+        } else {
+            (q as i32, shift)
+        };
+    }
+    quantize_multiplier_general(m)
+}
+
+/// [`quantize_multiplier`] as TFLM writes it (`frexp`, `round`), for every input.
+fn quantize_multiplier_general(m: f64) -> (i32, i32) {
     if m == 0.0 || !m.is_finite() {
         return (0, 0);
     }
@@ -1473,5 +1501,43 @@ mod activation_tests {
         assert_eq!(f64_to_i32_like_c(-2_147_483_648.5), i32::MIN);
         assert_eq!(f64_to_i32_like_c(2_147_483_647.9), i32::MAX);
         assert_eq!(f64_to_i32_like_c(2_147_483_648.0), i32::MIN);
+    }
+
+    /// The bit-level quantize_multiplier equals TFLM's frexp-and-round form on positive,
+    /// negative, tiny, huge, subnormal and special inputs, and on values whose rounding carries
+    /// into the next power of two.
+    #[test]
+    fn quantize_multiplier_bits_match_the_general_form() {
+        let mut x = 0x243F_6A88_85A3_08D3u64;
+        let mut values = vec![
+            0.0,
+            -0.0,
+            1.0,
+            0.5,
+            1.0 - 1e-12,
+            0.999_999_999_9,
+            f64::MIN_POSITIVE,
+            f64::MIN_POSITIVE / 4.0,
+            f64::MAX,
+            f64::INFINITY,
+            -1.5,
+            f64::NAN,
+            2.0f64.powi(-31),
+            2.0f64.powi(-32) * 0.75,
+            (2.0f64.powi(31) - 0.5) / 2.0f64.powi(31),
+        ];
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push(f64::from_bits(x));
+            // Realistic multipliers: products of scales over a scale.
+            let s = (x >> 11) as f64 / (1u64 << 53) as f64;
+            values.push(s * 1e-3 / 0.07);
+        }
+        for m in values {
+            let (a, b) = (quantize_multiplier(m), quantize_multiplier_general(m));
+            assert_eq!(a, b, "m={m:e} bits={:#x}", m.to_bits());
+        }
     }
 }

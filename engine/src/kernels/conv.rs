@@ -732,6 +732,7 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
         let x: &[i8] = bytemuck::cast_slice(input);
         let y: &mut [i8] = bytemuck::cast_slice_mut(out);
         match p.op {
+            OP_CONV if conv_window_applies(&g, &q) => conv_i8_window(&g, &q, x, filter, bias, y),
             OP_CONV => {
                 let (_, wide, _) = bytemuck::pod_align_to_mut::<u8, i16>(scratch);
                 conv_i8_fast(&g, &q, x, filter, bias, y, wide)
@@ -1072,6 +1073,28 @@ fn mac_lanes(acc: &mut [i32], x: &[i8], w: &[i8]) {
     }
 }
 
+/// `acc[i] += (x[i] + xo) * w[i]` (wrapping) with int16 operands (`xo` satisfying
+/// [`dot::offset_fits`]), in fixed runs of 8 lanes like [`mac_lanes`].
+#[inline(always)]
+fn mac_lanes_offset(acc: &mut [i32], x: &[i8], xo: i16, w: &[i8]) {
+    let mut a8 = acc.chunks_exact_mut(8);
+    let mut x8 = x.chunks_exact(8);
+    let mut w8 = w.chunks_exact(8);
+    for ((a, x), w) in (&mut a8).zip(&mut x8).zip(&mut w8) {
+        for l in 0..8 {
+            a[l] = a[l].wrapping_add((x[l] as i16).wrapping_add(xo) as i32 * w[l] as i32);
+        }
+    }
+    let rest = a8
+        .into_remainder()
+        .iter_mut()
+        .zip(x8.remainder())
+        .zip(w8.remainder());
+    for ((a, &xv), &wv) in rest {
+        *a = a.wrapping_add((xv as i16).wrapping_add(xo) as i32 * wv as i32);
+    }
+}
+
 /// `acc[i] += x * w[i]` (wrapping), in fixed runs of 8 lanes like [`mac_lanes`].
 #[inline(always)]
 fn mac_broadcast(acc: &mut [i32], x: i8, w: &[i8]) {
@@ -1286,6 +1309,11 @@ fn depthwise_i8_fast(
     let (oh, ow, od) = (g.out_h as usize, g.out_w as usize, g.out_d as usize);
     let dm = (g.depth_mult as usize).max(1);
     let icb = (BLOCK / dm).max(1);
+    // With few output pixels the filter sums would cost as much as the convolution: the input
+    // offset is then added to each input value instead (int16 operands, TFLM's products).
+    let pixels = g.batches as usize * oh * ow;
+    let fold = dm == 1 && pixels <= WINDOW_PIXELS && dot::offset_fits(input_offset);
+    let xo = input_offset as i16;
     let mut ic0 = 0;
     while ic0 < id {
         let ni = icb.min(id - ic0);
@@ -1296,8 +1324,10 @@ fn depthwise_i8_fast(
         for i in 0..n {
             let c = c0 + i;
             let mut wsum = 0i32;
-            for t in 0..fh * fw {
-                wsum = wsum.wrapping_add(w[t * od + c] as i32);
+            if !fold {
+                for t in 0..fh * fw {
+                    wsum = wsum.wrapping_add(w[t * od + c] as i32);
+                }
             }
             base[i] = (bias.int(c) as i32).wrapping_add(input_offset.wrapping_mul(wsum));
             let (m, sh) = q.channel(c);
@@ -1310,7 +1340,7 @@ fn depthwise_i8_fast(
                 for ox in 0..ow {
                     let ix0 = origin(ox, g.stride_w, g.pad_w);
                     let (fx0, fx1) = Geom::taps(ix0, g.dil_w, g.f_w, g.in_w);
-                    let full = fy0 == 0 && fy1 == fh && fx0 == 0 && fx1 == fw;
+                    let full = fold || fy0 == 0 && fy1 == fh && fx0 == 0 && fx1 == fw;
                     let mut acc = [0i32; BLOCK];
                     let mut wsum = [0i32; BLOCK];
                     for fy in fy0..fy1 {
@@ -1321,7 +1351,9 @@ fn depthwise_i8_fast(
                             let xs = &x[xb..xb + ni];
                             let wb = (fy * fw + fx) * od + c0;
                             let ws = &w[wb..wb + n];
-                            if dm == 1 {
+                            if fold {
+                                mac_lanes_offset(&mut acc[..n], xs, xo, ws);
+                            } else if dm == 1 {
                                 mac_lanes(&mut acc[..n], xs, ws);
                             } else {
                                 for (j, &xv) in xs.iter().enumerate() {
@@ -1353,6 +1385,87 @@ fn depthwise_i8_fast(
             }
         }
         ic0 += ni;
+    }
+}
+
+/// Output pixels (all batches) up to which CONV_2D runs as [`conv_i8_window`]: there the
+/// per-evaluation filter sums and int16 filter copies of [`conv_i8_fast`] would cost more than
+/// the convolution itself (microWakeWord's streaming layers produce one pixel per call).
+const WINDOW_PIXELS: usize = 4;
+/// Largest filter (values, rounded up to 8) whose window [`conv_i8_window`] widens on the
+/// stack.
+const WINDOW_MAX: usize = 1024;
+
+/// Whether [`conv_i8_window`] runs: few output pixels, no groups, an input offset whose sums
+/// with int8 values fit in int16, a filter within [`WINDOW_MAX`].
+fn conv_window_applies(g: &Geom, q: &Requant<'_>) -> bool {
+    let k8 = (g.f_h as usize * g.f_w as usize * g.f_d as usize + 7) & !7;
+    g.batches as usize * g.out_h as usize * g.out_w as usize <= WINDOW_PIXELS
+        && g.f_d == g.in_d
+        && dot::offset_fits(q.input_offset)
+        && k8 > 0
+        && k8 <= WINDOW_MAX
+}
+
+/// CONV_2D, int8, for few output pixels, the same bits as [`conv_int`]: each pixel's window is
+/// widened once into an int16 run (the input offset added; zeros at taps outside the input,
+/// which then add nothing, as TFLM skips them) and every output channel is one dot product with
+/// its filter row ([`dot::rows_dot`]: four channels at a time, int16 operands, TFLM's products
+/// summed modulo 2^32) — no per-evaluation filter sums or filter copies.
+fn conv_i8_window(g: &Geom, q: &Requant<'_>, x: &[i8], w: &[i8], bias: Bias<'_>, out: &mut [i8]) {
+    let (ih, iw, id) = (g.in_h as usize, g.in_w as usize, g.in_d as usize);
+    let (fh, fw, fd) = (g.f_h as usize, g.f_w as usize, g.f_d as usize);
+    let (oh, ow, od) = (g.out_h as usize, g.out_w as usize, g.out_d as usize);
+    let ksize = fh * fw * fd;
+    let k8 = (ksize + 7) & !7;
+    if k8 == 0 || k8 > WINDOW_MAX || fd != id {
+        return;
+    }
+    let xo = q.input_offset as i16;
+    let mut win = [0i16; WINDOW_MAX];
+    for b in 0..g.batches as usize {
+        for oy in 0..oh {
+            let iy0 = origin(oy, g.stride_h, g.pad_h);
+            let (fy0, fy1) = Geom::taps(iy0, g.dil_h, g.f_h, g.in_h);
+            for ox in 0..ow {
+                let ix0 = origin(ox, g.stride_w, g.pad_w);
+                let (fx0, fx1) = Geom::taps(ix0, g.dil_w, g.f_w, g.in_w);
+                win[..k8].fill(0);
+                for fy in fy0..fy1 {
+                    let iy = (iy0 + (g.dil_h as usize * fy) as i64) as usize;
+                    for fx in fx0..fx1 {
+                        let ix = (ix0 + (g.dil_w as usize * fx) as i64) as usize;
+                        let at = ((b * ih + iy) * iw + ix) * id;
+                        let dst = &mut win[(fy * fw + fx) * fd..(fy * fw + fx + 1) * fd];
+                        for (d, &v) in dst.iter_mut().zip(&x[at..at + fd]) {
+                            *d = (v as i16).wrapping_add(xo);
+                        }
+                    }
+                }
+                let xs = &win[..k8];
+                let ob = ((b * oh + oy) * ow + ox) * od;
+                let mut c0 = 0;
+                while c0 < od {
+                    let n = BLOCK.min(od - c0);
+                    let mut acc = [0i32; BLOCK];
+                    let mut mult = [quant::ChannelRequant::default(); BLOCK];
+                    let mut i = 0;
+                    while i < n {
+                        let k = 4.min(n - i);
+                        let s = dot::rows_dot(xs, w, 0, c0 + i, k, ksize);
+                        for j in 0..k {
+                            let c = c0 + i + j;
+                            acc[i + j] = s[j].wrapping_add(bias.int(c) as i32);
+                            let (m, sh) = q.channel(c);
+                            mult[i + j] = quant::ChannelRequant::new(m, sh);
+                        }
+                        i += k;
+                    }
+                    finish_i8(q, &mut out[ob + c0..ob + c0 + n], &acc[..n], &mult[..n]);
+                    c0 += n;
+                }
+            }
+        }
     }
 }
 
@@ -1856,6 +1969,11 @@ mod tests {
                 conv_i8_fast(&g, &q, &x, &w, bias, &mut fast, &mut t);
                 conv_i8_fast(&g, &q, &x, &w, bias, &mut blocked, &mut []);
                 assert_eq!(fast, blocked, "case {case}: {g:?}");
+                if g.f_d == g.in_d && dot::offset_fits(q.input_offset) {
+                    let mut window = vec![0i8; g.out_len()];
+                    conv_i8_window(&g, &q, &x, &w, bias, &mut window);
+                    assert_eq!(fast, window, "case {case}: {g:?}");
+                }
                 conv_int(&g, &q, &xin, &w, bias, &mut plain);
             }
             let plain: Vec<i8> = plain.iter().map(|&b| b as i8).collect();

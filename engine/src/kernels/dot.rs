@@ -75,6 +75,29 @@ pub(crate) fn dot_i16_i8x4(x: &[i16], w: [&[i8]; 4], wo: i16) -> [i32; 4] {
     s
 }
 
+/// Rows `c..c + k` (`k <= 4`) of a row-major int8 matrix with rows of `d` values, each dotted
+/// with `x` (offset-adjusted, zero-padded past `d` to `x.len()`, a multiple of 8). A row
+/// runs over the padded length when the matrix has the bytes (the padding's zeros cancel the
+/// next row's values), so the loops need no scalar tail.
+#[inline(always)]
+pub(crate) fn rows_dot(x: &[i16], w: &[i8], wo: i16, c: usize, k: usize, d: usize) -> [i32; 4] {
+    let run = |r: usize| -> &[i8] {
+        let at = r * d;
+        w.get(at..at + x.len())
+            .or_else(|| w.get(at..at + d))
+            .unwrap_or(&[])
+    };
+    if k == 4 {
+        dot_i16_i8x4(x, [run(c), run(c + 1), run(c + 2), run(c + 3)], wo)
+    } else {
+        let mut s = [0i32; 4];
+        for (j, v) in s.iter_mut().enumerate().take(k) {
+            *v = dot_i16_i8(x, run(c + j), wo);
+        }
+        s
+    }
+}
+
 /// Input values widened per chunk by [`matvec`]: a stack buffer, so no arena is needed.
 pub(crate) const CHUNK: usize = 256;
 /// A smaller chunk for short inputs, whose buffer is quicker to zero.

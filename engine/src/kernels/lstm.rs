@@ -736,29 +736,6 @@ impl FastI8 {
     }
 }
 
-/// Rows `c..c + k` (`k <= 4`) of a row-major int8 matrix with rows of `d` values, each dotted
-/// with `x` (offset-adjusted, zero-padded past `d` to `x.len()`, a multiple of 8). A row
-/// runs over the padded length when the matrix has the bytes (the padding's zeros cancel the
-/// next row's values), so the loops need no scalar tail.
-#[inline(always)]
-fn rows_dot(x: &[i16], w: &[i8], wo: i16, c: usize, k: usize, d: usize) -> [i32; 4] {
-    let run = |r: usize| -> &[i8] {
-        let at = r * d;
-        w.get(at..at + x.len())
-            .or_else(|| w.get(at..at + d))
-            .unwrap_or(&[])
-    };
-    if k == 4 {
-        dot::dot_i16_i8x4(x, [run(c), run(c + 1), run(c + 2), run(c + 3)], wo)
-    } else {
-        let mut s = [0i32; 4];
-        for (j, v) in s.iter_mut().enumerate().take(k) {
-            *v = dot::dot_i16_i8(x, run(c + j), wo);
-        }
-        s
-    }
-}
-
 /// One int8 LSTM step, fast, the same bits as [`step_int`]: the input and hidden vectors are
 /// widened (offset added) once, all four gates' layers run four rows at a time with int16
 /// operands ([`dot::dot_i16_i8x4`]: TFLM's products, summed modulo 2^32 as its int32
@@ -814,8 +791,8 @@ fn step_i8_fast(
             // Gate values in the schema's order (input, forget, cell, output), four units.
             let mut gv = [[0i16; 4]; 4];
             for (g, out) in gv.iter_mut().enumerate() {
-                let vi = rows_dot(xw, w_in[g], f.input_weight_offset[g], c, k, input_dim);
-                let vr = rows_dot(hw, w_rec[g], f.recurrent_weight_offset[g], c, k, state_dim);
+                let vi = dot::rows_dot(xw, w_in[g], f.input_weight_offset[g], c, k, input_dim);
+                let vr = dot::rows_dot(hw, w_rec[g], f.recurrent_weight_offset[g], c, k, state_dim);
                 for j in 0..k {
                     let bias = rd32(ins.biases[g], c + j);
                     *out.get_mut(j).unwrap_or(&mut 0) = gate_finish(
