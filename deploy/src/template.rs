@@ -149,3 +149,102 @@ impl<'a> Template<'a> {
         })
     }
 }
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::*;
+    use crate::board::STM32F411_BLACKPILL;
+    use crate::slot::{SlotSpec, TensorDesc};
+    use alloc::string::ToString;
+
+    fn template(code: &[u8]) -> Template<'_> {
+        Template {
+            board: &STM32F411_BLACKPILL,
+            load_address: 0x0800_0000,
+            code,
+            slot_address: 0x0800_0100,
+            slot_capacity: 1024,
+            arena_capacity: 4096,
+        }
+    }
+
+    fn spec(model: &[u8], arena_bytes: u32) -> SlotSpec<'_> {
+        let desc = TensorDesc {
+            dtype: 9,
+            rank: 1,
+            bytes: 4,
+            scale: 1.0,
+            zero_point: 0,
+            dims: [4, 0, 0, 0, 0, 0],
+        };
+        SlotSpec {
+            model,
+            arena_bytes,
+            inputs: alloc::vec![desc],
+            outputs: alloc::vec![desc],
+            input: None,
+        }
+    }
+
+    #[test]
+    fn blob_round_trip() {
+        let code = [7u8; 200];
+        let blob = template(&code).to_blob();
+        let t = Template::parse(&blob).unwrap();
+        assert_eq!(t.code, &code[..]);
+        assert_eq!(
+            (t.slot_address, t.slot_capacity, t.arena_capacity),
+            (0x0800_0100, 1024, 4096)
+        );
+        assert_eq!(t.board.name, "stm32f411-blackpill");
+        let mut bad = blob.clone();
+        bad[100] ^= 1;
+        assert_eq!(
+            Template::parse(&bad).unwrap_err(),
+            DeployError::BadTemplate("code CRC-32")
+        );
+        // Code running into the slot is refused.
+        let long = [0u8; 300];
+        assert!(Template::parse(&template(&long).to_blob()).is_err());
+    }
+
+    #[test]
+    fn patch_places_the_slot_and_refuses_what_does_not_fit() {
+        let code = [1u8; 16];
+        let t = template(&code);
+        let image = t.patch(&spec(&[5; 100], 4096)).unwrap();
+        assert_eq!(image.segments[0].address, 0x0800_0000);
+        assert_eq!(image.segments[1].address, 0x0800_0100);
+        assert_eq!(&image.segments[1].data[..4], b"TMLS");
+        let bin = image.contiguous();
+        assert_eq!(
+            bin[16], 0xFF,
+            "the gap between code and slot is erased flash"
+        );
+        assert_eq!(
+            image.sectors_touched(),
+            alloc::vec![(0x0800_0000, 16 * 1024)]
+        );
+
+        let flash = t.patch(&spec(&[5; 1000], 10)).unwrap_err();
+        assert!(matches!(
+            flash,
+            DeployError::FlashTooSmall {
+                needed: 1128,
+                available: 1024,
+                ..
+            }
+        ));
+        assert_eq!(
+            flash.to_string(),
+            "the model does not fit stm32f411-blackpill's flash: its slot needs 1,128 B but the \
+             firmware leaves 1,024 B of the 524,288 B flash for it"
+        );
+        let sram = t.patch(&spec(&[5; 10], 4097)).unwrap_err();
+        assert_eq!(
+            sram.to_string(),
+            "the model does not fit stm32f411-blackpill's SRAM: its arena needs 4,097 B but the \
+             firmware leaves 4,096 B of the 131,072 B SRAM for it"
+        );
+    }
+}
