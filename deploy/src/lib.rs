@@ -7,7 +7,9 @@
 //! - [`board`]: the boards and their flash and SRAM;
 //! - [`template`]: a firmware image with an empty slot, and patching a model into it;
 //! - [`format`]: the export files (raw binary, Intel HEX, DfuSe, UF2, C array);
-//! - [`elf`]: turning the firmware's ELF into a template (build scripts).
+//! - [`elf`]: turning the firmware's ELF into a template (build scripts);
+//! - [`dfuse`]: flashing an image over USB DFU to the STM32 ROM bootloader, through a transport
+//!   trait (WebUSB in the page), with a simulated device for tests.
 //!
 //! Without the `alloc` feature only the firmware's part is built (slot reader, boards, CRC).
 
@@ -20,6 +22,8 @@ extern crate alloc;
 
 pub mod board;
 pub mod crc32;
+#[cfg(feature = "alloc")]
+pub mod dfuse;
 #[cfg(feature = "alloc")]
 pub mod elf;
 #[cfg(feature = "alloc")]
