@@ -11,13 +11,16 @@ the pin set-up), and requires
 - every `tinyml: outputN <hex>` line to equal the host's output N,
 - `tinyml: done ... arena=<bytes>` to equal `tinyml inspect --json`'s arena_bytes.
 
-It also boots the Intel HEX export, checks that `dfu-suffix -c` (Debian's dfu-util) accepts the
+With --dfuse-sim (deploy's `dfuse_simulate` example), each DfuSe export is also written through
+the DfuSe protocol into a simulated STM32F4 bootloader and the resulting flash is booted: the
+same outputs again. It also boots the Intel HEX export, checks that `dfu-suffix -c` (Debian's dfu-util) accepts the
 DfuSe export and rejects a damaged copy, that the DfuSe and UF2 exports hold the same bytes as
 the raw binary, and that models too big for a board's flash or SRAM are refused with both
 figures. Prints one line per check, the QEMU instruction counts, and 'N passed, N failed'.
 
 Usage: qemu_check.py --tinyml target/release/tinyml --models ../shared/models/tflm
-       [--report counts.json] [--timeout 120]
+       [--dfuse-sim target/release/examples/dfuse_simulate] [--report counts.json]
+       [--timeout 120]
 Needs qemu-system-arm and dfu-suffix on PATH; the SRAM refusal check also needs the oracle's
 Python packages (conformance/opbuilder.py), as in .venv, and is skipped without them.
 """
@@ -126,6 +129,7 @@ def main():
     ap.add_argument("--tinyml", required=True)
     ap.add_argument("--models", required=True)
     ap.add_argument("--report")
+    ap.add_argument("--dfuse-sim", help="deploy's dfuse_simulate example binary")
     ap.add_argument("--timeout", type=float, default=120)
     args = ap.parse_args()
     tinyml = os.path.abspath(args.tinyml)
@@ -190,6 +194,15 @@ def main():
                 for address, chunk in dfuse_elements(dfu):
                     rebuilt[address - FLASH: address - FLASH + len(chunk)] = chunk
                 check(f"{name} {board}: DfuSe elements equal the .bin", bytes(rebuilt) == image)
+                if args.dfuse_sim:
+                    dump = f"{stem}.flash"
+                    r = run([os.path.abspath(args.dfuse_sim), files["dfu"], board, dump])
+                    if check(f"{name} {board}: the .dfu flashes through the simulated DfuSe bootloader",
+                             r.returncode == 0, (r.stdout + r.stderr).strip()):
+                        code, lines, _ = boot(["-device", f"loader,file={dump},addr=0x{FLASH:08x}"],
+                                              args.timeout)
+                        check(f"{name} {board}: that flash boots with the same outputs",
+                              code == 0 and parse(lines)[0] == expected, " | ".join(lines[-3:]))
             if "uf2" in files:
                 memory = uf2_memory(open(files["uf2"], "rb").read())
                 rebuilt = bytearray(b"\xff" * (len(image) + 256))

@@ -9,7 +9,8 @@
 //! - [`format`]: the export files (raw binary, Intel HEX, DfuSe, UF2, C array);
 //! - [`elf`]: turning the firmware's ELF into a template (build scripts);
 //! - [`dfuse`]: flashing an image over USB DFU to the STM32 ROM bootloader, through a transport
-//!   trait (WebUSB in the page), with a simulated device for tests.
+//!   trait (WebUSB in the page), with a simulated device for tests;
+//! - [`buildscript`] (feature `build`): building and embedding the firmware templates.
 //!
 //! Without the `alloc` feature only the firmware's part is built (slot reader, boards, CRC).
 
@@ -21,6 +22,8 @@
 extern crate alloc;
 
 pub mod board;
+#[cfg(feature = "build")]
+pub mod buildscript;
 pub mod crc32;
 #[cfg(feature = "alloc")]
 pub mod dfuse;
