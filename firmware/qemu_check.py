@@ -11,7 +11,8 @@ the pin set-up), and requires
 - every `tinyml: outputN <hex>` line to equal the host's output N,
 - `tinyml: done ... arena=<bytes>` to equal `tinyml inspect --json`'s arena_bytes.
 
-With --dfuse-sim (deploy's `dfuse_simulate` example), each DfuSe export is also written through
+An image exported without an input is sent two inputs over the emulated USART1 and must answer
+both with the host's outputs. With --dfuse-sim (deploy's `dfuse_simulate` example), each DfuSe export is also written through
 the DfuSe protocol into a simulated STM32F4 bootloader and the resulting flash is booted: the
 same outputs again. It also boots the Intel HEX export, checks that `dfu-suffix -c` (Debian's dfu-util) accepts the
 DfuSe export and rejects a damaged copy, that the DfuSe and UF2 exports hold the same bytes as
@@ -29,6 +30,7 @@ import json
 import os
 import random
 import re
+import select
 import struct
 import subprocess
 import sys
@@ -102,6 +104,47 @@ def parse(lines):
     return outputs, done, ops
 
 
+def serve_over_uart(image, inputs, timeout):
+    """Boots an image that carries no input, sends each input over USART1 (QEMU's serial on
+    stdio; no -nographic, whose multiplexer would eat 0x01 bytes), and returns the output
+    lines of each answer."""
+    cmd = [a for a in QEMU if a != "-nographic"]
+    cmd += ["-display", "none", "-serial", "stdio",
+            "-device", f"loader,file={image},addr=0x{FLASH:08x}"]
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    pending = b""
+
+    def line():
+        nonlocal pending
+        while b"\n" not in pending:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([p.stdout], [], [], left)[0]:
+                raise TimeoutError("no answer on the serial port")
+            chunk = os.read(p.stdout.fileno(), 4096)
+            if not chunk:
+                raise EOFError("QEMU exited")
+            pending += chunk
+        text, _, pending = pending.partition(b"\n")
+        return text.decode(errors="replace").strip()
+
+    answers = []
+    try:
+        while "ready for" not in line():
+            pass
+        for data in inputs:
+            p.stdin.write(data)
+            p.stdin.flush()
+            answer = []
+            while not answer or not answer[-1].startswith("tinyml: done"):
+                answer.append(line())
+            answers.append(answer)
+    finally:
+        p.kill()
+        p.wait()
+    return answers
+
+
 def uf2_memory(data):
     memory = {}
     for at in range(0, len(data), 512):
@@ -151,6 +194,25 @@ def main():
         if not check(f"{name}: tinyml run", r.returncode == 0, r.stderr.strip()):
             continue
         expected = {i: open(o, "rb").read().hex() for i, o in enumerate(outs)}
+
+        if name in REQUIRED:
+            # No carried input: the firmware waits for inputs on USART1 and answers each.
+            second = make_input(name + " second", info["inputs"])
+            open(inp + "2", "wb").write(second)
+            r = run([tinyml, "run", model, "--input", inp + "2"]
+                    + sum([["--output", o + "2"] for o in outs], []))
+            expected2 = {i: open(o + "2", "rb").read().hex() for i, o in enumerate(outs)}
+            bare = os.path.join(work, name + ".uart.bin")
+            r = run([tinyml, "export", model, "--board", "netduinoplus2", "--format", "bin",
+                     "--output", bare])
+            try:
+                answers = serve_over_uart(bare, [data, second], args.timeout)
+                got = [parse(a)[0] for a in answers]
+                detail = str(got)
+            except (TimeoutError, EOFError) as e:
+                got, detail = None, str(e)
+            check(f"{name} netduinoplus2: two inputs sent over USART1 get the host's outputs",
+                  got == [expected, expected2], f"firmware {detail} host {[expected, expected2]}")
 
         for board in BOARDS:
             stem = os.path.join(work, f"{name}.{board}")
