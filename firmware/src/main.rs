@@ -26,6 +26,7 @@ mod hw;
 mod usart;
 
 use core::fmt::Write as _;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use cortex_m_rt::entry;
 use tinyml_deploy::slot::{Slot, SlotError};
@@ -36,6 +37,10 @@ use crate::usart::Usart1;
 
 /// Ops whose times are kept for the report; later ones are counted but not listed.
 const MAX_LISTED_OPS: usize = 96;
+
+/// Set once main knows that a semihosting exit is safe (an emulator or a debugger is there);
+/// the panic handler reads it, since a semihosting call with no debugger faults.
+static SEMIHOSTING_EXIT: AtomicBool = AtomicBool::new(false);
 
 /// Why the firmware could not run its model.
 enum Failure {
@@ -108,6 +113,7 @@ fn main() -> ! {
     let clock = Clock::start(core.DCB, core.DWT, core.SYST);
     let debugger = cortex_m::peripheral::DCB::is_debugger_attached();
     let exit = clock.emulated() || debugger;
+    SEMIHOSTING_EXIT.store(exit, Ordering::Relaxed);
     if clock.emulated() {
         let _ = writeln!(
             serial,
