@@ -156,7 +156,12 @@ fn run(serial: &mut Usart1, clock: Clock, exit_after_input: bool) -> Result<(), 
         }
         let mut rest = input;
         for i in 0..interpreter.input_count() {
-            let (this, tail) = rest.split_at(interpreter.input_info(i)?.bytes);
+            let (this, tail) = rest
+                .split_at_checked(interpreter.input_info(i)?.bytes)
+                .ok_or(Failure::Input {
+                    expected: input_bytes,
+                    actual: input.len(),
+                })?;
             interpreter.set_input(i, this)?;
             rest = tail;
         }

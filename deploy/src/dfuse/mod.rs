@@ -27,6 +27,11 @@ use core::future::Future;
 use crate::image::FlashImage;
 use layout::MemoryLayout;
 
+/// The udev rule that lets a Linux user (and so the browser) open the STM32 bootloader: what
+/// to show when WebUSB or libusb reports access denied. Put it in
+/// `/etc/udev/rules.d/50-stm32-dfu.rules`, then `sudo udevadm control --reload` and replug.
+pub const LINUX_UDEV_RULE: &str = r#"SUBSYSTEM=="usb", ATTR{idVendor}=="0483", ATTR{idProduct}=="df11", MODE="0660", TAG+="uaccess""#;
+
 /// DFU class requests (DFU 1.1 table 3.2).
 pub mod request {
     /// Host to device: a block of data or a DfuSe command.
