@@ -6,7 +6,6 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Context, Result};
 use tinyml_deploy::board::{Board, BOARDS};
 use tinyml_deploy::format::{c_array, Format};
-use tinyml_deploy::slot::SlotSpec;
 use tinyml_deploy::template::Template;
 use tinyml_engine::{Interpreter, Model, Thousands};
 
@@ -58,12 +57,14 @@ pub fn export(
         return write_c_array(model_path, &bytes, arena_bytes, board, output);
     }
     let template = template(board)?;
-    let spec = SlotSpec::from_model(&model, arena_bytes, input_bytes.as_deref())
-        .with_context(|| format!("{}", model_path.display()))?;
-    let image = template.patch(&spec)?;
-    let file = format
-        .flash_file(&image)
-        .ok_or_else(|| anyhow!("{} is not a flash format", format.name()))?;
+    let (image, file) = tinyml_deploy::export_flash_file(
+        &template,
+        &model,
+        arena_bytes,
+        input_bytes.as_deref(),
+        format,
+    )
+    .with_context(|| format!("{}", model_path.display()))?;
     std::fs::write(output, &file).with_context(|| format!("cannot write {}", output.display()))?;
     let slot = &image.segments[1];
     let mut out = String::new();
@@ -95,6 +96,10 @@ fn write_c_array(
     output: &Path,
 ) -> Result<()> {
     let (source_path, header_path) = if output.extension().is_some_and(|e| e == "cc") {
+        if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
         (output.to_path_buf(), output.with_file_name("model_data.h"))
     } else {
         std::fs::create_dir_all(output)

@@ -38,6 +38,26 @@ pub mod template;
 
 use core::fmt;
 
+/// The flash file of `format` for `model` on `template`'s board, with `input` run at boot:
+/// the one path from a model to export bytes, so the CLI and the page write the same files.
+/// `arena_bytes` is `Interpreter::arena_bytes(model)` (the host's engine measures it).
+/// Returns the image (for its segments and sizes) and the file.
+#[cfg(all(feature = "alloc", feature = "engine"))]
+pub fn export_flash_file(
+    template: &template::Template<'_>,
+    model: &tinyml_engine::Model<'_>,
+    arena_bytes: usize,
+    input: Option<&[u8]>,
+    format: format::Format,
+) -> Result<(image::FlashImage, alloc::vec::Vec<u8>), DeployError> {
+    let spec = slot::SlotSpec::from_model(model, arena_bytes, input)?;
+    let image = template.patch(&spec)?;
+    let file = format
+        .flash_file(&image)
+        .ok_or(DeployError::NotAFlashFormat)?;
+    Ok((image, file))
+}
+
 /// Why an image cannot be made.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum DeployError {
@@ -80,6 +100,8 @@ pub enum DeployError {
     },
     /// A size does not fit 32 bits.
     TooLarge,
+    /// The C array is not a flash image.
+    NotAFlashFormat,
     /// An embedded firmware template is damaged (a build problem, not the user's).
     BadTemplate(&'static str),
     /// The firmware ELF cannot be read.
@@ -136,6 +158,9 @@ impl fmt::Display for DeployError {
                 slot::MAX_TENSORS
             ),
             DeployError::TooLarge => write!(f, "a size does not fit 32 bits"),
+            DeployError::NotAFlashFormat => {
+                write!(f, "the C array holds the model, not a flash image")
+            }
             DeployError::BadTemplate(what) => {
                 write!(f, "the embedded firmware template is damaged ({what})")
             }
