@@ -20,10 +20,17 @@
 //!
 //! All state lives in one [`Frontend`] value of fixed size (about 17 KB with the capacities
 //! below): nothing is allocated, and it can be placed in a `static`, on the heap or on the
-//! stack. Configuration (the only place floating point is used, to build the window, the mel
-//! weights and the PCAN table, with `libm` as TFLM uses `libm`) happens once in
-//! [`Frontend::configure`]; processing is integer only. Samples are untrusted input and no
-//! sample sequence can make processing panic.
+//! stack. Samples are untrusted input and no sample sequence can make processing panic.
+//!
+//! Configuration ([`Frontend::configure`]) is the only place floating point is used: the
+//! window, FFT twiddles, mel weights and PCAN gain table are computed in f32/f64 exactly as
+//! TFLM's C computes them, then rounded to integers; processing is integer only. TFLM takes
+//! `cosf`, `log1pf`, `powf`, `cos` and `sin` from the C library (glibc for the oracle), this
+//! crate from `libm`; the two can differ in the last bit for rare arguments, which would
+//! matter only if a value then sat exactly on a rounding boundary. The tables are identical to
+//! TFLM's for [`FrontendConfig::MICRO_WAKEWORD`] (checked by the conformance suite) and were
+//! for all of several hundred other configurations tried against the C library; `powf` is
+//! taken through f64 `pow`, which agrees with glibc's where `libm`'s f32 `powf` often does not.
 
 pub mod fft;
 pub mod filterbank;
@@ -331,6 +338,12 @@ pub(crate) fn input_correction_bits(fft_size: usize) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn state_size_is_as_documented() {
+        let size = core::mem::size_of::<Frontend>();
+        assert!((16 * 1024..18 * 1024).contains(&size), "{size}");
+    }
 
     #[test]
     fn micro_wakeword_geometry() {
