@@ -13,7 +13,8 @@ chirps, noise at several levels, clipping, full-scale square waves, impulses, DC
 lengths, including ones shorter than a frame and ones that are not a whole number of steps.
 Also checks that WAVs the frontend cannot take are refused with an error, not a crash.
 
-Prints one line per case and a closing 'N passed, N failed'; exits non-zero on failure.
+Prints one line per case (with --quiet, failures only) and a closing 'N passed, N failed';
+exits non-zero on failure.
 
     python3 conformance/frontend.py --tinyml target/release/tinyml
 """
@@ -143,6 +144,7 @@ def main():
     ap.add_argument("--data", default=os.path.join(shared, "data", "micro_speech"))
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--random", type=int, default=20, help="random mixed signals to add")
+    ap.add_argument("--quiet", action="store_true", help="print only failures and the summary")
     args = ap.parse_args()
 
     cases = []
@@ -184,7 +186,8 @@ def main():
                 failed += 1
                 continue
             if got.shape == want.shape and np.array_equal(got, want):
-                print(f"ok   {name} ({len(want)} frames)")
+                if not args.quiet:
+                    print(f"ok   {name} ({len(want)} frames)")
                 passed += 1
                 frames_total += len(want)
                 continue
@@ -213,7 +216,8 @@ def main():
             )
             msg = r.stderr.strip()
             if r.returncode == 1 and expect in msg and "panicked" not in msg:
-                print(f"ok   {name}: {msg}")
+                if not args.quiet:
+                    print(f"ok   {name}: {msg}")
                 passed += 1
             else:
                 print(f"FAIL {name}: exit {r.returncode}, stderr {msg!r}")
