@@ -262,8 +262,10 @@ fn prepare(ctx: &mut Prepare<'_, '_>, op: u32) -> Result<()> {
             p.input2_offset = q2.zero_point.wrapping_neg();
             p.output_offset = qo.zero_point;
             if op == OP_DIV {
-                // TFLM: the scales combined in float, s1 / (s2 * so), then widened.
-                let real = (q1.scale / (q2.scale * qo.scale)) as f64;
+                // s1 / (s2 * so) in double: the reference tree divides the float scales in
+                // float before widening, but the oracle (PyPI `tflite-micro`) matches only the
+                // double form (`div__int8_const_divisor_*` has exact ties that tell them apart).
+                let real = q1.scale as f64 / (q2.scale as f64 * qo.scale as f64);
                 let (m, s) = quant::quantize_multiplier(real);
                 p.output_multiplier = m;
                 p.output_shift = s;
@@ -732,7 +734,7 @@ mod tests {
         // All scales 0.05: real multiplier 0.05 / 0.0025 = 20 = 0.625 * 2^5.
         let mut p = Params::zeroed();
         p.op = OP_DIV;
-        let (m, s) = quant::quantize_multiplier((0.05f32 / (0.05f32 * 0.05f32)) as f64);
+        let (m, s) = quant::quantize_multiplier(0.05f32 as f64 / (0.05f32 as f64 * 0.05f32 as f64));
         p.output_multiplier = m;
         p.output_shift = s;
         p.act_min = -128;
