@@ -65,6 +65,32 @@ def rfft_case(dtype, fft_length, frame, frames, scale=None):
     return one_op("SignalRfft", [src], [y], {"T": T_CODES[dtype], "fft_length": fft_length}, g)
 
 
+def rfft_square_case(dtype, fft_length, period, amplitude):
+    """RFFT of a full-scale square wave (plus the input divided down to a little noise): its
+    fundamental bin exceeds the scalar range before KISS FFT's final halving, where 16-bit C
+    sums in int and 32-bit ones wrap."""
+    g = Graph()
+    x = g.tensor(dtype, [fft_length])
+    wide = x
+    if dtype == "INT16":
+        wide = g.tensor("INT32", [fft_length])
+        g.op("CAST", [x], [wide])
+    d = g.const("INT32", [], [4096 if dtype == "INT16" else 1 << 20])
+    noise = g.tensor("INT32", [fft_length])
+    g.op("DIV", [wide, d], [noise], options=("DivOptions", dict(fusedActivationFunction=0)))
+    wave = np.where((np.arange(fft_length) // (period // 2)) % 2 == 0, amplitude, -amplitude)
+    sq = g.const("INT32", [fft_length], wave)
+    mixed = g.tensor("INT32", [fft_length])
+    g.op("ADD", [noise, sq], [mixed], options=("AddOptions", dict(fusedActivationFunction=0)))
+    src = mixed
+    if dtype == "INT16":
+        src = g.tensor("INT16", [fft_length])
+        g.op("CAST", [mixed], [src], version=1)
+    y = g.tensor(dtype, [fft_length + 2])
+    g.inputs, g.outputs = [x], [y]
+    return one_op("SignalRfft", [src], [y], {"T": T_CODES[dtype], "fft_length": fft_length}, g)
+
+
 def energy_case(bins):
     g = Graph()
     x = g.tensor("INT16", [2 * bins])
@@ -167,6 +193,11 @@ def cases(rng):
                                           (96, 90, 1), (250, 240, 1), (16, 5, 4)]:
             out.append((f"rfft_{dtype.lower()}_{fft_length}_{frame}x{frames}",
                         rfft_case(dtype, fft_length, frame, frames, scale)))
+    for fft_length, period in [(512, 32), (64, 8), (60, 6), (40, 10)]:
+        out.append((f"rfft_int16_square_{fft_length}_p{period}",
+                    rfft_square_case("INT16", fft_length, period, 32760)))
+        out.append((f"rfft_int32_square_{fft_length}_p{period}",
+                    rfft_square_case("INT32", fft_length, period, 2147483000)))
     for bins in [257, 33, 1]:
         out.append((f"energy_{bins}", energy_case(bins)))
     for bins, channels, outputs in [(257, 40, 40), (65, 10, 10), (129, 16, 12)]:

@@ -52,7 +52,7 @@ fn prepare(ctx: &mut Prepare<'_, '_>) -> Result<()> {
         start: start as u32,
         end: end as u32,
     };
-    ctx.set_macs(2 * end.saturating_sub(start) as u64);
+    ctx.set_macs(2 * (end - start).max(0) as u64);
     ctx.set_params(&p)
 }
 

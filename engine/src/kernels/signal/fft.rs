@@ -781,7 +781,12 @@ fn prepare_rfft(ctx: &mut Prepare<'_, '_>) -> Result<()> {
     })?;
     // The frame, zero-padded to the FFT length, then the complex FFT's output.
     ctx.request_scratch(n * size + ncfft * 2 * size);
-    ctx.set_macs((frames * ncfft * (nf + 1) * 4) as u64);
+    // About four multiplies per bin per stage.
+    ctx.set_macs(
+        (frames as u64)
+            .saturating_mul(ncfft as u64)
+            .saturating_mul(4 * (nf as u64 + 1)),
+    );
     let p = RfftParams {
         input: ctx.input_id(0)?,
         output: ctx.output_id(0)?,
