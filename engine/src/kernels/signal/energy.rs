@@ -72,6 +72,7 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
     if x.len() < 4 * end || out.len() < 4 * end {
         return Err(Error::malformed("SignalEnergy buffers"));
     }
+    // TFLM: one bin at a time, int32 squares summed, stored as uint32.
     for i in p.start as usize..end {
         let re = get::<2>(x, 2 * i).map_or(0, i16::from_le_bytes);
         let im = get::<2>(x, 2 * i + 1).map_or(0, i16::from_le_bytes);

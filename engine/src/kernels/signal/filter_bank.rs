@@ -283,6 +283,7 @@ fn eval_sqrt(ctx: &mut Eval<'_>) -> Result<()> {
     // The shift comes from a tensor (the FFT's auto-scale bits, 0..=15); a uint32 shifted by
     // 32 or more is undefined in C, and x86's `shr` takes the count mod 32, as `wrapping_shr`.
     let shift = get::<4>(bits, 0).map_or(0, i32::from_le_bytes) as u32;
+    // TFLM: per channel, Sqrt64 then the shift.
     for i in 0..n {
         let v = get::<8>(x, i).map_or(0, u64::from_le_bytes);
         put(out, i, sqrt64(v).wrapping_shr(shift).to_le_bytes());
@@ -327,7 +328,11 @@ fn prepare_subtraction(ctx: &mut Prepare<'_, '_>) -> Result<()> {
     let map = ctx.custom_options()?;
     let alternate_one_minus_smoothing = option(ctx, &map, 0, "alternate_one_minus_smoothing")?;
     let alternate_smoothing = option(ctx, &map, 1, "alternate_smoothing")?;
-    let clamping = option(ctx, &map, 2, "clamping")? != 0;
+    // ElementAsBool: the whole raw slot, non-zero.
+    let clamping = map
+        .int(2, b"clamping")
+        .ok_or(ctx.unsupported("custom options missing an integer TFLM expects"))?
+        != 0;
     let min_signal_remaining = option(ctx, &map, 3, "min_signal_remaining")?;
     let channels = option(ctx, &map, 4, "num_channels")?;
     let one_minus_smoothing = option(ctx, &map, 5, "one_minus_smoothing")?;
@@ -415,6 +420,7 @@ fn eval_subtraction(ctx: &mut Eval<'_>) -> Result<()> {
             "SignalFilterBankSpectralSubtraction buffers",
         ));
     }
+    // TFLM: channel by channel, even channels with `smoothing`, odd ones with the alternate.
     for i in 0..n {
         let v = get::<4>(x, i).map_or(0, u32::from_le_bytes);
         let mut noise = get::<4>(state, i).map_or(0, u32::from_le_bytes);
@@ -526,6 +532,7 @@ fn eval_log(ctx: &mut Eval<'_>) -> Result<()> {
     if x.len() < 4 * n || out.len() < 2 * n {
         return Err(Error::malformed("SignalFilterBankLog buffers"));
     }
+    // TFLM: per channel, the corrected input's Log32 clamped to int16 (0 for inputs 0 and 1).
     for i in 0..n {
         let scaled = get::<4>(x, i)
             .map_or(0, u32::from_le_bytes)

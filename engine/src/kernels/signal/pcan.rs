@@ -125,6 +125,8 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
     if x.len() < 4 * n || noise.len() < 4 * n || out.len() < 4 * n || lut.len() < 2 * LUT_LEN {
         return Err(Error::malformed("SignalPCAN buffers"));
     }
+    // TFLM: channel by channel (the output first holds a copy of the input, every element of
+    // which is then rewritten).
     for i in 0..n {
         // The gain (int16, sign-extended to uint32) times the channel in uint64, shifted, kept
         // as uint32, then shrunk.

@@ -82,6 +82,7 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
     if x.len() < 2 * n || out.len() < 2 * n || w.len() < 2 * len || (n > 0 && len == 0) {
         return Err(Error::malformed("SignalWindow buffers"));
     }
+    // TFLM: window after window, sample by sample.
     for i in 0..n {
         let xv = get::<2>(x, i).map_or(0, i16::from_le_bytes);
         let wv = get::<2>(w, i % len).map_or(0, i16::from_le_bytes);
