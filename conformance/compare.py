@@ -24,6 +24,8 @@ RANGES = {
     np.int16: (-32768, 32767),
     np.int32: (-1000, 1000),
     np.int64: (-1000, 1000),
+    np.uint32: (0, 2**32 - 1),
+    np.uint64: (0, 2**62),
 }
 
 
@@ -113,6 +115,7 @@ def main():
     ap.add_argument("--tinyml", required=True)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--invocations", type=int, default=3)
+    ap.add_argument("--quiet", action="store_true", help="print only failures and the summary")
     ap.add_argument("models", nargs="+")
     a = ap.parse_args()
     passed = failed = 0
@@ -129,7 +132,8 @@ def main():
                 print(f"     {f}")
         else:
             passed += 1
-            print(f"ok   {name}")
+            if not a.quiet:
+                print(f"ok   {name}")
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

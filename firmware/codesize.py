@@ -14,9 +14,10 @@ import subprocess
 import sys
 import tempfile
 
-BOARDS = ["netduinoplus2", "stm32f411-blackpill", "stm32f407-discovery"]
+# Board and cargo profile, as in tinyml-deploy's board table (Board::firmware_profile).
+BOARDS = {"netduinoplus2": "release", "stm32f411-blackpill": "release-small",
+          "stm32f407-discovery": "release"}
 HERE = os.path.dirname(os.path.abspath(__file__))
-ELF = os.path.join(HERE, "target", "thumbv7em-none-eabihf", "release", "tinyml-firmware")
 GROUPS = [
     ("engine + kernels (tinyml_engine)", ("tinyml_engine",)),
     ("firmware (tinyml_firmware, tinyml_deploy)", ("tinyml_firmware", "tinyml_deploy")),
@@ -75,13 +76,14 @@ def measure(elf):
 def main():
     results = {}
     tmp = tempfile.mkdtemp()
-    for board in BOARDS:
-        subprocess.run(["cargo", "build", "-q", "--release", "--features", f"board-{board}"],
+    for board, profile in BOARDS.items():
+        subprocess.run(["cargo", "build", "-q", "--profile", profile, "--features", f"board-{board}"],
                        cwd=HERE, check=True)
         copy = os.path.join(tmp, board)
-        shutil.copy(ELF, copy)
+        shutil.copy(os.path.join(HERE, "target", "thumbv7em-none-eabihf", profile, "tinyml-firmware"),
+                    copy)
         results[board] = measure(copy)
-    print("| | " + " | ".join(BOARDS) + " |")
+    print("| | " + " | ".join(f"{b} ({p})" for b, p in BOARDS.items()) + " |")
     print("| --- | " + " | ".join("---:" for _ in BOARDS) + " |")
     print("| **flash used (vector table, code, constants)** | "
           + " | ".join(f"**{results[b][0]:,} B**" for b in BOARDS) + " |")

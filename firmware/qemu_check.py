@@ -40,7 +40,7 @@ import time
 BOARDS = ["netduinoplus2", "stm32f411-blackpill", "stm32f407-discovery"]
 REQUIRED = ["hello_world_int8", "micro_speech_quantized", "person_detect"]
 # Further models the engine runs; checked when present.
-EXTRA = ["keyword_scrambled_8bit", "trained_lstm_int8", "hello_world_float"]
+EXTRA = ["keyword_scrambled_8bit", "trained_lstm_int8", "hello_world_float", "audio_preprocessor_int8"]
 FLASH = 0x08000000
 
 QEMU = ["qemu-system-arm", "-M", "netduinoplus2", "-nographic", "-monitor", "none",
@@ -217,13 +217,23 @@ def main():
         for board in BOARDS:
             stem = os.path.join(work, f"{name}.{board}")
             files = {}
+            refused = None
             for fmt in ["bin", "hex", "dfu", "uf2"]:
                 files[fmt] = f"{stem}.{fmt}"
                 r = run([tinyml, "export", model, "--board", board, "--format", fmt,
                          "--input", inp, "--output", files[fmt]])
+                if r.returncode != 0 and board != BOARDS[0] and "does not fit" in r.stderr:
+                    # The smaller boards may legitimately lack room (person_detect on the
+                    # 512 KB Black Pill has a few KB to spare): a note, not a failure. The
+                    # netduinoplus2 run, which the proof needs, has no such excuse.
+                    refused = r.stderr.strip()
+                    break
                 if r.returncode != 0:
                     check(f"{name} {board}: export {fmt}", False, r.stderr.strip())
                     files.pop(fmt)
+            if refused:
+                print(f"note {name} {board}: refused: {refused}")
+                continue
             if "bin" not in files:
                 continue
             image = open(files["bin"], "rb").read()

@@ -11,6 +11,7 @@ macro_rules! outln {
 
 mod bench;
 mod export;
+mod features;
 mod inspect;
 mod run;
 
@@ -90,6 +91,21 @@ enum Command {
         #[arg(long)]
         output: PathBuf,
     },
+    /// Audio features of a 16-bit mono PCM WAV with TFLM's micro frontend, bit-exact.
+    ///
+    /// Writes raw little-endian u16 values, one vector of channels per frame (40 for
+    /// micro_wakeword), frames in order.
+    Features {
+        /// The .wav file (16-bit mono PCM at the preset's sample rate).
+        wav: PathBuf,
+        /// Frontend configuration: micro_wakeword (16 kHz, 30 ms window, 10 ms step, 40
+        /// channels, PCAN, log).
+        #[arg(long, default_value = "micro_wakeword")]
+        preset: String,
+        /// Where to write the features.
+        #[arg(long)]
+        output: PathBuf,
+    },
 }
 
 /// Writes a command's output to stdout. A closed pipe (`tinyml inspect m | head`) is not an
@@ -132,6 +148,11 @@ fn main() -> ExitCode {
             input,
             output,
         } => export::export(&model, &board, &format, input.as_deref(), &output),
+        Command::Features {
+            wav,
+            preset,
+            output,
+        } => features::features(&wav, &preset, &output),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

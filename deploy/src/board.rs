@@ -23,6 +23,9 @@ pub struct Board {
     pub sectors: &'static [(u32, u32)],
     /// UF2 family ID (`STM32F4` in UF2's family list).
     pub uf2_family: u32,
+    /// The cargo profile the firmware is built with for this board (firmware/Cargo.toml):
+    /// `release` (speed) on 1 MB parts, `release-small` (size) on 512 KB ones.
+    pub firmware_profile: &'static str,
 }
 
 /// The sector runs of a 1 MB STM32F405/F407: four 16 KB, one 64 KB, seven 128 KB.
@@ -42,6 +45,7 @@ pub const NETDUINOPLUS2: Board = Board {
     sram_bytes: 128 * 1024,
     sectors: SECTORS_1M,
     uf2_family: UF2_FAMILY_STM32F4,
+    firmware_profile: "release",
 };
 
 /// WeAct "Black Pill" with an STM32F411CE.
@@ -54,6 +58,7 @@ pub const STM32F411_BLACKPILL: Board = Board {
     sram_bytes: 128 * 1024,
     sectors: SECTORS_512K,
     uf2_family: UF2_FAMILY_STM32F4,
+    firmware_profile: "release-small",
 };
 
 /// ST's STM32F4DISCOVERY (STM32F407VG).
@@ -66,6 +71,7 @@ pub const STM32F407_DISCOVERY: Board = Board {
     sram_bytes: 128 * 1024,
     sectors: SECTORS_1M,
     uf2_family: UF2_FAMILY_STM32F4,
+    firmware_profile: "release",
 };
 
 /// Every supported board.

@@ -2,7 +2,8 @@
 //! writes the blobs and a `templates.rs` that embeds them, so that the CLI and the page embed
 //! the same images made from the same sources at every build, never committed.
 //!
-//! For each board this runs `cargo build --release --features board-<name>` inside `firmware/`
+//! For each board this runs `cargo build --profile <its firmware_profile> --features
+//! board-<name>` inside `firmware/`
 //! (its own workspace: target thumbv7em-none-eabihf from firmware/.cargo/config.toml, target
 //! directory firmware/target), then turns the ELF into a template blob with [`crate::elf`].
 //!
@@ -49,7 +50,7 @@ pub fn embed_firmware_templates(root: &Path, out_dir: &Path) {
     for board in BOARDS {
         let mut cmd = Command::new(&cargo);
         cmd.current_dir(&firmware)
-            .args(["build", "--release", "--features"])
+            .args(["build", "--profile", board.firmware_profile, "--features"])
             .arg(format!("board-{}", board.name))
             .arg("--target-dir")
             .arg(&target_dir);
@@ -75,7 +76,10 @@ pub fn embed_firmware_templates(root: &Path, out_dir: &Path) {
              thumbv7em-none-eabihf target: rustup target add thumbv7em-none-eabihf",
             board.name
         );
-        let elf_path: PathBuf = target_dir.join("thumbv7em-none-eabihf/release/tinyml-firmware");
+        let elf_path: PathBuf = target_dir
+            .join("thumbv7em-none-eabihf")
+            .join(board.firmware_profile)
+            .join("tinyml-firmware");
         let elf = std::fs::read(&elf_path)
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", elf_path.display()));
         let blob = crate::elf::template_from_elf(&elf, board)

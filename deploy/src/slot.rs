@@ -176,20 +176,13 @@ impl TensorDesc {
     }
 }
 
-/// The schema `TensorType` code of an engine type.
+/// The schema `TensorType` code of an engine type: the inverse of the engine's own
+/// `DType::from_code`, so a type the engine learns is described without a change here.
 #[cfg(feature = "engine")]
 pub fn dtype_code(dtype: tinyml_engine::DType) -> u8 {
-    use tinyml_engine::DType;
-    match dtype {
-        DType::F32 => 0,
-        DType::I32 => 2,
-        DType::U8 => 3,
-        DType::I64 => 4,
-        DType::Bool => 6,
-        DType::I16 => 7,
-        DType::I8 => 9,
-        DType::Resource => 13,
-    }
+    (0..=u8::MAX)
+        .find(|&c| tinyml_engine::DType::from_code(c) == Some(dtype))
+        .unwrap_or(u8::MAX)
 }
 
 /// Four bytes of `b` from `at`; `at + 4 <= b.len()` is the caller's to guarantee (every call
@@ -488,6 +481,15 @@ mod tests {
             s.model.as_ptr() as usize % 16,
             region.as_ptr() as usize % 16
         );
+    }
+
+    #[cfg(feature = "engine")]
+    #[test]
+    fn dtype_codes_are_the_schema_s() {
+        use tinyml_engine::DType;
+        assert_eq!(dtype_code(DType::I8), 9);
+        assert_eq!(dtype_code(DType::F32), 0);
+        assert_eq!(dtype_code(DType::I16), 7);
     }
 
     #[test]
