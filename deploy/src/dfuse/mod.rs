@@ -465,6 +465,17 @@ pub async fn flash<T: Transport>(
         });
     }
     let transfer = device.transfer_size.max(1) as usize;
+    // Block numbers are 16 bits and start at 2: a tiny wTransferSize could not address a
+    // whole segment.
+    if image
+        .segments
+        .iter()
+        .any(|s| s.data.len().div_ceil(transfer) > u16::MAX as usize - 2)
+    {
+        return Err(FlashError::BadLayout(
+            "wTransferSize is too small to address the image in 16-bit blocks",
+        ));
+    }
     let mut session = Session {
         t: transport,
         waited_ms: 0,
