@@ -82,6 +82,28 @@ def cases():
     g.sg.operators[0].opcodeIndex = 1
     out.append(("custom op", g.build(), None, "Op MyFancyOp (custom) is not supported"))
 
+    def window(options):
+        g = Graph()
+        x = g.tensor("INT16", [8])
+        w = g.const("INT16", [8], np.ones(8))
+        y = g.tensor("INT16", [8])
+        o = g.op("SignalWindow", [x, w], [y], custom=options or {})
+        if options is None:
+            o.customOptions = None
+        g.inputs, g.outputs = [x], [y]
+        return g.build()
+
+    out.append(("custom op option out of range", window({"shift": 40}),
+                None, "Op SignalWindow (op 0) is not supported with a shift outside 0..=31"))
+    out.append(("custom op option missing", window({"shiftt": 1}),
+                None, "SignalWindow (op 0) is not supported with custom options missing"))
+    out.append(("custom op without options", window(None),
+                None, "SignalWindow (op 0) is not supported with no custom options"))
+    bad = bytearray(window({"shift": 3}))
+    at = bytes(bad).find(b"shift\x00")
+    bad[at + 6:at + 12] = b"\xff" * 6
+    out.append(("damaged custom options", bytes(bad), None, "custom options (FlexBuffer)"))
+
     g = fc_graph()
     g.model.operatorCodes[0].version = 99
     out.append(("future op version", g.build(), None, "FULLY_CONNECTED v99 is not supported"))

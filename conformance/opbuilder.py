@@ -19,7 +19,8 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as s
 
 NP_TYPES = {
     "FLOAT32": np.float32, "INT32": np.int32, "UINT8": np.uint8, "INT64": np.int64,
-    "BOOL": np.bool_, "INT16": np.int16, "INT8": np.int8,
+    "BOOL": np.bool_, "INT16": np.int16, "INT8": np.int8, "UINT32": np.uint32,
+    "UINT64": np.uint64,
 }
 
 
@@ -64,21 +65,30 @@ class Graph:
         return self.tensor(dtype, shape, data=data, **kw)
 
     def op(self, name, inputs, outputs, options=None, version=1, custom=None):
-        code = getattr(s.BuiltinOperator, name)
+        """Adds an op. A custom op: `name` is its custom code (`SignalWindow`) and `custom` its
+        options, a dict written as a FlexBuffer map (as TFLM's converter writes them)."""
+        is_custom = custom is not None
+        code = s.BuiltinOperator.CUSTOM if is_custom else getattr(s.BuiltinOperator, name)
+        custom_code = name.encode() if is_custom else None
         idx = None
         for i, oc in enumerate(self.model.operatorCodes):
-            if oc.builtinCode == code and oc.version == version:
+            if oc.builtinCode == code and oc.version == version and oc.customCode == custom_code:
                 idx = i
         if idx is None:
             oc = s.OperatorCodeT()
             oc.builtinCode = code
             oc.deprecatedBuiltinCode = min(code, 127)
             oc.version = version
+            oc.customCode = custom_code
             self.model.operatorCodes.append(oc)
             idx = len(self.model.operatorCodes) - 1
         o = s.OperatorT()
         o.opcodeIndex = idx
         o.inputs, o.outputs = list(inputs), list(outputs)
+        if is_custom:
+            from flatbuffers import flexbuffers
+            o.customOptions = list(flexbuffers.Dumps(custom))
+            o.customOptionsFormat = s.CustomOptionsFormat.FLEXBUFFERS
         if options is not None:
             table, fields = options
             opt = getattr(s, table + "T")()

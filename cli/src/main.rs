@@ -10,6 +10,8 @@ macro_rules! outln {
 }
 
 mod bench;
+mod export;
+mod features;
 mod inspect;
 mod run;
 
@@ -66,6 +68,44 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A firmware image that runs the model on a board, or the model as a C array.
+    ///
+    /// The image is the firmware template built for the board with the model (and the --input,
+    /// run at boot) in its model slot. It prints the outputs, per-op cycle counts and the arena
+    /// size over USART1 at 115200 baud. Formats: bin (raw, for 0x08000000), hex (Intel HEX),
+    /// dfu (DfuSe, for dfu-util and the ROM bootloader), uf2, c (model_data.cc/.h; --output is
+    /// the .cc file or a folder).
+    Export {
+        /// The .tflite file.
+        model: PathBuf,
+        /// netduinoplus2 (also QEMU's machine), stm32f411-blackpill or stm32f407-discovery.
+        #[arg(long)]
+        board: String,
+        /// bin, hex, dfu, uf2 or c.
+        #[arg(long)]
+        format: String,
+        /// Raw input tensor bytes to run at boot: every model input back to back.
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// The file to write.
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Audio features of a 16-bit mono PCM WAV with TFLM's micro frontend, bit-exact.
+    ///
+    /// Writes raw little-endian u16 values, one vector of channels per frame (40 for
+    /// micro_wakeword), frames in order.
+    Features {
+        /// The .wav file (16-bit mono PCM at the preset's sample rate).
+        wav: PathBuf,
+        /// Frontend configuration: micro_wakeword (16 kHz, 30 ms window, 10 ms step, 40
+        /// channels, PCAN, log).
+        #[arg(long, default_value = "micro_wakeword")]
+        preset: String,
+        /// Where to write the features.
+        #[arg(long)]
+        output: PathBuf,
+    },
 }
 
 /// Writes a command's output to stdout. A closed pipe (`tinyml inspect m | head`) is not an
@@ -101,6 +141,18 @@ fn main() -> ExitCode {
             iterations,
             json,
         } => bench::bench(&model, iterations, json),
+        Command::Export {
+            model,
+            board,
+            format,
+            input,
+            output,
+        } => export::export(&model, &board, &format, input.as_deref(), &output),
+        Command::Features {
+            wav,
+            preset,
+            output,
+        } => features::features(&wav, &preset, &output),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -43,6 +43,16 @@ pub enum Error {
         /// What is not supported.
         what: &'static str,
     },
+    /// A custom operator the engine runs, used with tensor types or parameters it does not
+    /// handle.
+    UnsupportedCustomParams {
+        /// The custom op's name (`SignalRfft`).
+        name: &'static str,
+        /// Op index in its subgraph.
+        op: u32,
+        /// What is not supported.
+        what: &'static str,
+    },
     /// A tensor type the engine cannot hold (strings, complex numbers...).
     UnsupportedType {
         /// Tensor index in its subgraph.
@@ -117,6 +127,9 @@ impl fmt::Display for Error {
                 "Op {} (op {op}) is not supported with {what}",
                 crate::format::builtin_name(code)
             ),
+            Error::UnsupportedCustomParams { name, op, what } => {
+                write!(f, "Op {name} (op {op}) is not supported with {what}")
+            }
             Error::UnsupportedType { tensor, dtype } => write!(
                 f,
                 "tensor {tensor} has type {} which is not supported",

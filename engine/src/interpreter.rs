@@ -17,7 +17,7 @@ use bytemuck::{Pod, Zeroable};
 
 use crate::arena::{self, Loc};
 use crate::error::{Error, Result};
-use crate::kernels::{Eval, Prepare, PrepareHost, TensorId, REGISTRY};
+use crate::kernels::{self, Eval, Prepare, PrepareHost, TensorId};
 use crate::model::{Model, CALL_ONCE};
 use crate::plan;
 use crate::tensor::{DType, TensorInfo};
@@ -645,21 +645,21 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             host.subgraph = sg;
             for i in 0..model.op_count(sg)? {
                 let op = model.op(sg, i)?;
-                let reg_index = REGISTRY
-                    .iter()
-                    .position(|r| core::ptr::eq(r, op.registration))
-                    .unwrap_or(0);
+                let reg_index = kernels::registration_index(op.registration)
+                    .ok_or(Error::malformed("op registration"))?;
                 let mut prep = Prepare {
                     model,
                     op,
                     subgraph: sg,
                     host: &mut host,
                     params: None,
+                    state: None,
                     scratch: 0,
                     macs: 0,
                 };
                 (op.registration.prepare)(&mut prep)?;
-                let (params, scratch, macs) = (prep.params, prep.scratch, prep.macs);
+                let (params, state, scratch, macs) =
+                    (prep.params, prep.state, prep.scratch, prep.macs);
                 let g = srec.op_base as usize + i;
                 let at = layout.ops_at + g * OPR;
                 let mut rec: OpRec = arena::get(host.tail.arena, at)?;
@@ -668,6 +668,11 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 if let Some((off, len)) = params {
                     rec.params_off = off;
                     rec.params_len = len;
+                }
+                if let Some((off, len)) = state {
+                    rec.state_off = off;
+                    rec.state_len = len;
+                    layout.state_bytes += len as usize;
                 }
                 if op.code == CALL_ONCE {
                     rec.state_off = host.tail.alloc(1)? as u32;
@@ -939,9 +944,8 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         for i in 0..count {
             let g = srec.op_base as usize + i;
             let rec: OpRec = arena::get(self.arena, l.ops_at + g * OPR)?;
-            let reg = REGISTRY
-                .get(rec.reg as usize)
-                .ok_or(Error::malformed("op record"))?;
+            let reg =
+                kernels::registration_at(rec.reg as usize).ok_or(Error::malformed("op record"))?;
             let start = if P::ENABLED { profiler.now() } else { 0 };
             if reg.code == CALL_ONCE {
                 let flag = rec.state_off as usize;
@@ -971,7 +975,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 profiler.record(&OpEvent {
                     subgraph: sg as u16,
                     index: i as u16,
-                    op: crate::format::builtin_name(reg.code),
+                    op: kernels::op_name(reg),
                     ticks: end.saturating_sub(start),
                     macs: rec.macs as u64,
                 });

@@ -42,9 +42,9 @@ pub struct OpInfo<'a> {
 }
 
 impl<'a> OpInfo<'a> {
-    /// Schema name of the op (`CONV_2D`).
+    /// Schema name of the op (`CONV_2D`), or a custom op's name (`SignalWindow`).
     pub fn name(&self) -> &'static str {
-        crate::format::builtin_name(self.code)
+        kernels::op_name(self.registration)
     }
     /// Input tensor indices (-1 = omitted optional input).
     pub fn inputs(&self) -> Result<Vector<'a>> {
@@ -369,16 +369,17 @@ impl<'a> Model<'a> {
         let opcode = self.root.operator_code(opcode_index)?;
         let code = opcode.builtin_code()?;
         let version = opcode.version()?;
-        if code == CUSTOM_CODE {
-            let mut name = [0u8; 32];
-            if let Some(custom) = opcode.custom_code()? {
+        let registration = if code == CUSTOM_CODE {
+            let custom = opcode.custom_code()?.unwrap_or(&[]);
+            kernels::lookup_custom(custom, version).ok_or_else(|| {
+                let mut name = [0u8; 32];
                 let n = custom.len().min(32);
                 name[..n].copy_from_slice(&custom[..n]);
-            }
-            return Err(Error::UnsupportedCustomOp { name });
-        }
-        let registration =
-            kernels::lookup(code, version).ok_or(Error::UnsupportedOp { code, version })?;
+                Error::UnsupportedCustomOp { name }
+            })?
+        } else {
+            kernels::lookup(code, version).ok_or(Error::UnsupportedOp { code, version })?
+        };
         Ok(OpInfo {
             index: i as u32,
             code,

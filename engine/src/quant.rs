@@ -254,6 +254,67 @@ pub fn fold_mean_divisor(multiplier: i32, shift: i32, n: i64) -> (i32, i32) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// DIV (int8): sign-bit headroom and a rounding shift by an unbounded exponent
+// ---------------------------------------------------------------------------------------------
+
+/// TFLM `CountLeadingSignBits<int32_t>` as GCC builds it (`__builtin_clrsb`, and 31 for zero):
+/// how many bits below the sign bit repeat it.
+#[inline(always)]
+pub fn count_leading_sign_bits(x: i32) -> i32 {
+    let magnitude = if x < 0 { !x } else { x };
+    magnitude.leading_zeros() as i32 - 1
+}
+
+/// gemmlowp `RoundingDivideByPOT` for any `exponent`, as the oracle's x86-64 build computes it
+/// when the exponent leaves the `0..=31` the code asserts (int8 DIV reaches 32 and beyond when
+/// a small dividend meets a large divisor, and a negative one for huge output multipliers): the
+/// mask is `(1 << exponent) - 1` formed in 64 bits (the shift count taken mod 64, as `shl`
+/// does) and truncated to 32; the right shift of `x` takes its count mod 32 (as `sar` does).
+/// Within `0..=31` this is [`rounding_divide_by_pot`].
+#[inline(always)]
+pub fn rounding_divide_by_pot_x86(x: i32, exponent: i32) -> i32 {
+    let mask = (1i64.wrapping_shl(exponent as u32)).wrapping_sub(1) as i32;
+    let remainder = x & mask;
+    let threshold = (mask >> 1) + (x < 0) as i32;
+    (x.wrapping_shr(exponent as u32)).wrapping_add((remainder > threshold) as i32)
+}
+
+#[cfg(test)]
+mod div_tests {
+    use super::*;
+
+    #[test]
+    fn leading_sign_bits_like_clrsb() {
+        assert_eq!(count_leading_sign_bits(0), 31);
+        assert_eq!(count_leading_sign_bits(-1), 31);
+        assert_eq!(count_leading_sign_bits(1), 30);
+        assert_eq!(count_leading_sign_bits(255), 23);
+        assert_eq!(count_leading_sign_bits(-256), 23);
+        assert_eq!(count_leading_sign_bits(i32::MAX), 0);
+        assert_eq!(count_leading_sign_bits(i32::MIN), 0);
+    }
+
+    #[test]
+    fn x86_rounding_shift_agrees_in_range_and_wraps_outside() {
+        for x in [0, 1, -1, 5, -5, 12345, -12345, i32::MAX, i32::MIN] {
+            for e in 0..32 {
+                assert_eq!(
+                    rounding_divide_by_pot_x86(x, e),
+                    rounding_divide_by_pot(x, e)
+                );
+            }
+        }
+        // Exponent 32: mask all ones, threshold -1, shift by 0: x + 1 for x >= 0.
+        assert_eq!(rounding_divide_by_pot_x86(0, 32), 1);
+        assert_eq!(rounding_divide_by_pot_x86(1 << 29, 35), (1 << 26) + 1);
+        // Exponent 31 still rounds properly.
+        assert_eq!(rounding_divide_by_pot_x86(0, 31), 0);
+        // A negative exponent: mask 2^63 - 1 truncated (all ones), shift by 31.
+        assert_eq!(rounding_divide_by_pot_x86(-8, -1), -1);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Convolutions (CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV)
 // ---------------------------------------------------------------------------------------------
 

@@ -24,6 +24,10 @@ pub enum DType {
     I8,
     /// `RESOURCE`: a handle to a resource variable; it takes no arena.
     Resource,
+    /// `UINT32` (TFLM's Signal ops carry spectra and filterbank energies in it)
+    U32,
+    /// `UINT64` (the Signal filterbank's accumulators)
+    U64,
 }
 
 impl DType {
@@ -37,7 +41,9 @@ impl DType {
             6 => DType::Bool,
             7 => DType::I16,
             9 => DType::I8,
+            12 => DType::U64,
             13 => DType::Resource,
+            15 => DType::U32,
             _ => return None,
         })
     }
@@ -45,8 +51,8 @@ impl DType {
     /// Bytes per element.
     pub fn size(self) -> usize {
         match self {
-            DType::F32 | DType::I32 => 4,
-            DType::I64 => 8,
+            DType::F32 | DType::I32 | DType::U32 => 4,
+            DType::I64 | DType::U64 => 8,
             DType::I16 => 2,
             DType::U8 | DType::I8 | DType::Bool => 1,
             DType::Resource => 0,
@@ -64,6 +70,8 @@ impl DType {
             DType::I16 => "INT16",
             DType::I8 => "INT8",
             DType::Resource => "RESOURCE",
+            DType::U32 => "UINT32",
+            DType::U64 => "UINT64",
         }
     }
 

@@ -20,6 +20,8 @@ pub fn decode(dtype: &str, raw: &[u8]) -> Option<Vec<f64>> {
         "INT16" => chunks::<2>(raw, |a| i16::from_le_bytes(a) as f64),
         "INT32" => chunks::<4>(raw, |a| i32::from_le_bytes(a) as f64),
         "INT64" => chunks::<8>(raw, |a| i64::from_le_bytes(a) as f64),
+        "UINT32" => chunks::<4>(raw, |a| u32::from_le_bytes(a) as f64),
+        "UINT64" => chunks::<8>(raw, |a| u64::from_le_bytes(a) as f64),
         "FLOAT32" => chunks::<4>(raw, |a| f32::from_le_bytes(a) as f64),
         _ => return None,
     })
@@ -101,6 +103,10 @@ mod tests {
             raw: vec![0x80, 0x82, 0x7f],
         };
         assert_eq!(decode("INT8", &t.raw), Some(vec![-128.0, -126.0, 127.0]));
+        assert_eq!(
+            decode("UINT32", &u32::MAX.to_le_bytes()),
+            Some(vec![u32::MAX as f64])
+        );
         assert_eq!(dequantize(&t), Some(vec![0.0, 1.0, 127.5]));
     }
 

@@ -1,8 +1,10 @@
 //! Reading `.tflite` files: a checked FlatBuffers reader ([`flatbuf`]), typed views of the
-//! TFLite schema tables the engine uses ([`schema`]) and the schema's operator names
-//! ([`opcodes`], generated).
+//! TFLite schema tables the engine uses ([`schema`]), the schema's operator names
+//! ([`opcodes`], generated) and a checked FlexBuffers reader for custom ops' options
+//! ([`flexbuffer`]).
 
 pub mod flatbuf;
+pub mod flexbuffer;
 #[rustfmt::skip]
 #[allow(missing_docs)]
 mod opcodes;

@@ -1,7 +1,7 @@
-//! ADD, SUB, MUL: int8, int16, float32 and int32, with NumPy-style broadcasting of any two
-//! shapes up to rank 6 — TFLM's micro `add.cc`, `sub.cc`, `mul.cc` over
-//! `reference_ops::{Add, Sub, Mul}`, `reference_integer_ops::{Add, Mul}` and
-//! `BroadcastBinaryOpSimple`.
+//! ADD, SUB, MUL: int8, int16, float32 and int32; DIV: float32, int32 and int8 — with
+//! NumPy-style broadcasting of any two shapes up to rank 6. TFLM's micro `add.cc`, `sub.cc`,
+//! `mul.cc`, `div.cc` over `reference_ops::{Add, Sub, Mul, Div}`,
+//! `reference_integer_ops::{Add, Mul}` and `BroadcastBinaryOpSimple`.
 //!
 //! Every output element depends on exactly one element of each input, so the order TFLM walks a
 //! broadcast in (its fused loop nest) cannot change a result: one row-major walk with per-input
@@ -46,14 +46,44 @@ pub const MUL: Registration = Registration {
     aliases_input: false,
 };
 
+/// DIV. Versions: 1, and 2 for broadcasts above rank 4 (every type in both).
+pub const DIV: Registration = Registration {
+    code: 42,
+    max_version: 2,
+    prepare: prepare_div,
+    eval,
+    aliases_input: false,
+};
+
 const OP_ADD: u32 = 0;
 const OP_SUB: u32 = 1;
 const OP_MUL: u32 = 2;
+const OP_DIV: u32 = 3;
 
 const KIND_F32: u32 = 0;
 const KIND_I32: u32 = 1;
 const KIND_I8: u32 = 2;
 const KIND_I16: u32 = 3;
+
+/// How a binary element-wise op walks its output and two inputs (shared with MAXIMUM and
+/// MINIMUM).
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+pub(super) struct Broadcast {
+    /// Output elements.
+    pub count: u32,
+    /// Elements of each input (eval re-checks the buffers against them).
+    pub count1: u32,
+    pub count2: u32,
+    /// Rank of the broadcast walk; 0 for a flat element-wise walk (both inputs have the
+    /// output's element count, as TFLM's non-broadcast path requires).
+    pub rank: u32,
+    /// Output dimensions of the broadcast walk.
+    pub dims: [u32; MAX_RANK],
+    /// Element strides of each input per output dimension; 0 where that input broadcasts.
+    pub strides1: [u32; MAX_RANK],
+    pub strides2: [u32; MAX_RANK],
+}
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -63,19 +93,7 @@ struct Params {
     output: TensorId,
     op: u32,
     kind: u32,
-    /// Output elements.
-    count: u32,
-    /// Elements of each input (eval re-checks the buffers against them).
-    count1: u32,
-    count2: u32,
-    /// Rank of the broadcast walk; 0 for a flat element-wise walk (both inputs have the
-    /// output's element count, as TFLM's non-broadcast path requires).
-    rank: u32,
-    /// Output dimensions of the broadcast walk.
-    dims: [u32; MAX_RANK],
-    /// Element strides of each input per output dimension; 0 where that input broadcasts.
-    strides1: [u32; MAX_RANK],
-    strides2: [u32; MAX_RANK],
+    bc: Broadcast,
     left_shift: i32,
     input1_offset: i32,
     input1_multiplier: i32,
@@ -104,6 +122,10 @@ fn prepare_mul(ctx: &mut Prepare<'_, '_>) -> Result<()> {
     prepare(ctx, OP_MUL)
 }
 
+fn prepare_div(ctx: &mut Prepare<'_, '_>) -> Result<()> {
+    prepare(ctx, OP_DIV)
+}
+
 /// The per-tensor quantization of an int8/int16 operand; per-channel scales have no meaning
 /// for these ops (TFLM would silently use channel 0), so they are refused.
 fn per_tensor_quant(ctx: &Prepare<'_, '_>, t: &TensorInfo<'_>) -> Result<Quant> {
@@ -116,12 +138,12 @@ fn per_tensor_quant(ctx: &Prepare<'_, '_>, t: &TensorInfo<'_>) -> Result<Quant> 
 
 /// Sets up the walk over the output: flat when both inputs have the same shape (TFLM's
 /// `HaveSameShapes`), else a broadcast over the shapes right-aligned to a common rank.
-fn set_broadcast(
+pub(super) fn set_broadcast(
     ctx: &Prepare<'_, '_>,
     a: &Shape,
     b: &Shape,
     out: &Shape,
-    p: &mut Params,
+    p: &mut Broadcast,
 ) -> Result<()> {
     let (na, nb, no) = (
         a.elements().ok_or(crate::error::Error::TooLarge)?,
@@ -192,7 +214,7 @@ fn prepare(ctx: &mut Prepare<'_, '_>, op: u32) -> Result<()> {
         DType::F32 => KIND_F32,
         DType::I32 => KIND_I32,
         DType::I8 => KIND_I8,
-        DType::I16 => KIND_I16,
+        DType::I16 if op != OP_DIV => KIND_I16,
         _ => return Err(ctx.unsupported("these tensor types")),
     };
     let mut p = Params::zeroed();
@@ -201,7 +223,7 @@ fn prepare(ctx: &mut Prepare<'_, '_>, op: u32) -> Result<()> {
     p.output = ctx.output_id(0)?;
     p.op = op;
     p.kind = kind;
-    set_broadcast(ctx, &in1.shape, &in2.shape, &out.shape, &mut p)?;
+    set_broadcast(ctx, &in1.shape, &in2.shape, &out.shape, &mut p.bc)?;
 
     match kind {
         KIND_F32 => {
@@ -210,7 +232,7 @@ fn prepare(ctx: &mut Prepare<'_, '_>, op: u32) -> Result<()> {
             p.f_max = hi;
         }
         KIND_I32 => {
-            // TFLM only runs unquantized int32 ADD and SUB (MUL does not check).
+            // TFLM only runs unquantized int32 ADD, SUB and DIV (MUL does not check).
             let quantized = |t: &TensorInfo<'_>| t.quant.is_some();
             if op != OP_MUL && (quantized(&in1) || quantized(&in2)) {
                 return Err(ctx.unsupported("quantized int32 inputs"));
@@ -218,7 +240,7 @@ fn prepare(ctx: &mut Prepare<'_, '_>, op: u32) -> Result<()> {
             if op == OP_SUB && quantized(&out) {
                 return Err(ctx.unsupported("a quantized int32 output"));
             }
-            // TFLM's int32 ADD ignores the fused activation; SUB and MUL apply it.
+            // TFLM's int32 ADD ignores the fused activation; SUB, MUL and DIV apply it.
             let (lo, hi) = if op == OP_ADD {
                 (i32::MIN, i32::MAX)
             } else {
@@ -239,7 +261,15 @@ fn prepare(ctx: &mut Prepare<'_, '_>, op: u32) -> Result<()> {
             p.input1_offset = q1.zero_point.wrapping_neg();
             p.input2_offset = q2.zero_point.wrapping_neg();
             p.output_offset = qo.zero_point;
-            if op == OP_MUL {
+            if op == OP_DIV {
+                // s1 / (s2 * so) in double: the reference tree divides the float scales in
+                // float before widening, but the oracle (PyPI `tflite-micro`) matches only the
+                // double form (`div__int8_const_divisor_*` has exact ties that tell them apart).
+                let real = q1.scale as f64 / (q2.scale as f64 * qo.scale as f64);
+                let (m, s) = quant::quantize_multiplier(real);
+                p.output_multiplier = m;
+                p.output_shift = s;
+            } else if op == OP_MUL {
                 if kind == KIND_I16
                     && (q1.zero_point != 0 || q2.zero_point != 0 || qo.zero_point != 0)
                 {
@@ -259,7 +289,7 @@ fn prepare(ctx: &mut Prepare<'_, '_>, op: u32) -> Result<()> {
             p.act_max = hi;
         }
     }
-    ctx.set_macs(p.count as u64);
+    ctx.set_macs(p.bc.count as u64);
     ctx.set_params(&p)
 }
 
@@ -303,7 +333,7 @@ fn set_add_sub_multipliers(
 /// Calls `f(output_index, input1_index, input2_index)` for every output element in row-major
 /// order.
 #[inline(always)]
-fn walk(p: &Params, mut f: impl FnMut(usize, usize, usize)) {
+pub(super) fn walk(p: &Broadcast, mut f: impl FnMut(usize, usize, usize)) {
     let count = p.count as usize;
     let rank = (p.rank as usize).min(MAX_RANK);
     if rank == 0 {
@@ -425,6 +455,38 @@ fn mul_quantized(p: &Params, x: i32, y: i32) -> i32 {
         .min(p.act_max)
 }
 
+/// One int8 DIV element (TFLM `DivElementwise` / `BroadcastDivSlowQuantized`): the offset
+/// inputs with the divisor's sign moved to the dividend, the dividend normalized to use all 31
+/// bits (`headroom`), multiplied by the divisor's Q0.31 reciprocal, then rescaled by the output
+/// multiplier with a total shift that folds in the reciprocal's exponent and the headroom.
+/// That shift is not bounded to `0..=31`: see [`quant::rounding_divide_by_pot_x86`]. A zero
+/// divisor is undefined in TFLM (its reciprocal reads 0 bits over unit of a zero); the kernel
+/// computes whatever the same arithmetic gives, without panicking.
+#[inline(always)]
+fn div_quantized(p: &Params, x: i32, y: i32) -> i32 {
+    let mut a = p.input1_offset.wrapping_add(x);
+    let mut b = p.input2_offset.wrapping_add(y);
+    if b < 0 {
+        a = a.wrapping_neg();
+        b = b.wrapping_neg();
+    }
+    let (inv, recip_shift) = quant::get_reciprocal(b, 31);
+    let headroom = quant::count_leading_sign_bits(a);
+    let unscaled = quant::multiply_by_quantized_multiplier_greater_than_one(a, inv, headroom);
+    let total_shift = p
+        .output_shift
+        .wrapping_sub(recip_shift)
+        .wrapping_sub(headroom);
+    let scaled = quant::rounding_divide_by_pot_x86(
+        quant::saturating_rounding_doubling_high_mul(unscaled, p.output_multiplier),
+        total_shift.wrapping_neg(),
+    );
+    p.output_offset
+        .wrapping_add(scaled)
+        .max(p.act_min)
+        .min(p.act_max)
+}
+
 /// One float element: the IEEE single-precision operation, then
 /// `std::min(std::max(v, lo), hi)` (which lets NaN through, as in C++).
 #[inline(always)]
@@ -432,6 +494,7 @@ fn float_op(p: &Params, x: f32, y: f32) -> f32 {
     let v = match p.op {
         OP_ADD => x + y,
         OP_SUB => x - y,
+        OP_DIV => x / y,
         _ => x * y,
     };
     let v = if v < p.f_min { p.f_min } else { v };
@@ -443,15 +506,17 @@ fn float_op(p: &Params, x: f32, y: f32) -> f32 {
 }
 
 /// One int32 element: wrapping arithmetic (TFLM's `WrappingMul` for MUL; its plain `+`/`-`
-/// never overflow on real data) and the activation clamp.
+/// never overflow on real data), C's truncating division for DIV, and the activation clamp.
+/// `None` for a division TFLM cannot do either (by zero, or `i32::MIN / -1`: both trap).
 #[inline(always)]
-fn int32_op(p: &Params, x: i32, y: i32) -> i32 {
+fn int32_op(p: &Params, x: i32, y: i32) -> Option<i32> {
     let v = match p.op {
         OP_ADD => x.wrapping_add(y),
         OP_SUB => x.wrapping_sub(y),
+        OP_DIV => x.checked_div(y)?,
         _ => x.wrapping_mul(y),
     };
-    v.max(p.act_min).min(p.act_max)
+    Some(v.max(p.act_min).min(p.act_max))
 }
 
 fn eval(ctx: &mut Eval<'_>) -> Result<()> {
@@ -465,22 +530,27 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
         _ => 1,
     };
     // Prepare derived the walk from these sizes; re-checking them keeps every index in range.
-    if a.len() < p.count1 as usize * size
-        || b.len() < p.count2 as usize * size
-        || out.len() < p.count as usize * size
+    if a.len() < p.bc.count1 as usize * size
+        || b.len() < p.bc.count2 as usize * size
+        || out.len() < p.bc.count as usize * size
     {
         return Err(Error::malformed("element-wise buffers"));
     }
     match p.kind {
         KIND_I8 => {
             // int32 arithmetic per element, as TFLM's integer kernels.
-            if p.op == OP_MUL {
-                walk(&p, |o, i, j| {
+            if p.op == OP_DIV {
+                walk(&p.bc, |o, i, j| {
+                    let v = div_quantized(&p, load_i8(a, i), load_i8(b, j));
+                    store(out, o, &[v as i8 as u8]);
+                });
+            } else if p.op == OP_MUL {
+                walk(&p.bc, |o, i, j| {
                     let v = mul_quantized(&p, load_i8(a, i), load_i8(b, j));
                     store(out, o, &[v as i8 as u8]);
                 });
             } else {
-                walk(&p, |o, i, j| {
+                walk(&p.bc, |o, i, j| {
                     let v = add_sub_quantized(&p, load_i8(a, i), load_i8(b, j));
                     store(out, o, &[v as i8 as u8]);
                 });
@@ -490,27 +560,34 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
             // int32 arithmetic per element: TFLM's int16 ADD/SUB use the same general path as
             // int8 with a 15-bit left shift; int16 MUL the same product-and-requantize.
             if p.op == OP_MUL {
-                walk(&p, |o, i, j| {
+                walk(&p.bc, |o, i, j| {
                     let v = mul_quantized(&p, load_i16(a, i), load_i16(b, j));
                     store(out, o, &(v as i16).to_le_bytes());
                 });
             } else {
-                walk(&p, |o, i, j| {
+                walk(&p.bc, |o, i, j| {
                     let v = add_sub_quantized(&p, load_i16(a, i), load_i16(b, j));
                     store(out, o, &(v as i16).to_le_bytes());
                 });
             }
         }
         KIND_I32 => {
-            // Plain int32 arithmetic per element (reference_ops Add/Sub/Mul on int32_t).
-            walk(&p, |o, i, j| {
-                let v = int32_op(&p, load_i32(a, i), load_i32(b, j));
+            // Plain int32 arithmetic per element (reference_ops Add/Sub/Mul/Div on int32_t).
+            let mut trapped = false;
+            walk(&p.bc, |o, i, j| {
+                let v = int32_op(&p, load_i32(a, i), load_i32(b, j)).unwrap_or_else(|| {
+                    trapped = true;
+                    0
+                });
                 store(out, o, &v.to_le_bytes());
             });
+            if trapped {
+                return Err(Error::invalid("int32 DIV by zero (or i32::MIN by -1)", 0));
+            }
         }
         _ => {
             // Single-precision float, one operation per element.
-            walk(&p, |o, i, j| {
+            walk(&p.bc, |o, i, j| {
                 let v = float_op(&p, load_f32(a, i), load_f32(b, j));
                 store(out, o, &v.to_le_bytes());
             });
@@ -523,10 +600,10 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
 mod tests {
     use super::*;
 
-    fn broadcast_params(a: &[u32], b: &[u32]) -> Params {
+    fn broadcast_params(a: &[u32], b: &[u32]) -> Broadcast {
         // Strides and dims for a right-aligned broadcast, built as prepare does.
         let rank = a.len().max(b.len());
-        let mut p = Params::zeroed();
+        let mut p = Broadcast::zeroed();
         let ext = |s: &[u32], i: usize| -> u32 {
             let lead = rank - s.len();
             if i < lead {
@@ -580,7 +657,7 @@ mod tests {
         let mut seen = [(9usize, 9usize); 4];
         walk(&p, |o, i, j| seen[o] = (i, j));
         assert_eq!(seen, [(0, 0), (0, 1), (0, 2), (0, 3)]);
-        let mut flat = Params::zeroed();
+        let mut flat = Broadcast::zeroed();
         flat.count = 3;
         let mut n = 0;
         walk(&flat, |o, i, j| {
@@ -640,10 +717,32 @@ mod tests {
         p.op = OP_MUL;
         p.act_min = -1;
         p.act_max = 1;
-        assert_eq!(int32_op(&p, 7, -3), -1);
+        assert_eq!(int32_op(&p, 7, -3), Some(-1));
         p.op = OP_ADD;
         p.act_min = i32::MIN;
         p.act_max = i32::MAX;
-        assert_eq!(int32_op(&p, i32::MAX, 1), i32::MIN, "wraps");
+        assert_eq!(int32_op(&p, i32::MAX, 1), Some(i32::MIN), "wraps");
+        p.op = OP_DIV;
+        assert_eq!(int32_op(&p, -7, 2), Some(-3), "truncates toward zero");
+        assert_eq!(int32_op(&p, 7, 0), None);
+        assert_eq!(int32_op(&p, i32::MIN, -1), None);
+        assert_eq!(float_op(&p, 1.0, 4.0), 0.25);
+    }
+
+    #[test]
+    fn int8_div_matches_hand_computation() {
+        // All scales 0.05: real multiplier 0.05 / 0.0025 = 20 = 0.625 * 2^5.
+        let mut p = Params::zeroed();
+        p.op = OP_DIV;
+        let (m, s) = quant::quantize_multiplier(0.05f32 as f64 / (0.05f32 as f64 * 0.05f32 as f64));
+        p.output_multiplier = m;
+        p.output_shift = s;
+        p.act_min = -128;
+        p.act_max = 127;
+        // 4 / -1 = -4, in output units -4 / 0.05 = -80.
+        assert_eq!(div_quantized(&p, 4, -1), -80);
+        // -12 / 37 = -0.3243 -> -6.49 -> -6.
+        assert_eq!(div_quantized(&p, -12, 37), -6);
+        assert_eq!(div_quantized(&p, 10, 1), 127, "clamps");
     }
 }

@@ -1,21 +1,26 @@
-//! Kernels, one op family a file, and the registry that maps builtin op codes to them.
+//! Kernels, one op family a file, and the registries that map builtin op codes ([`REGISTRY`])
+//! and custom op names ([`CUSTOM_REGISTRY`]) to them.
 //!
 //! Every kernel is a pair of functions. `prepare` runs once, when the interpreter is allocated:
 //! it checks types and shapes, precomputes multipliers, and writes a plain-data parameter record
 //! into the arena. `eval` runs at every invoke: it reads that record and does the arithmetic,
 //! in the same order of operations as TFLM's reference kernel so results match bit for bit.
 //!
-//! Adding an op: its kernel file, one line in [`REGISTRY`], its test.
+//! Adding an op: its kernel file, one line in [`REGISTRY`] (or, for a custom op, in
+//! [`CUSTOM_REGISTRY`]), its test.
 
 use bytemuck::Pod;
 
 use crate::arena::{self, Loc, Reader};
 use crate::error::{Error, Result};
 use crate::format::flatbuf::Table;
+use crate::format::flexbuffer;
+use crate::format::schema::CUSTOM_CODE;
 use crate::model::{Model, OpInfo};
 use crate::tensor::TensorInfo;
 
 pub mod activation;
+pub mod cast;
 pub mod concatenation;
 pub mod conv;
 pub(crate) mod dot;
@@ -23,11 +28,13 @@ pub mod elementwise;
 pub mod fully_connected;
 pub mod logistic_tanh;
 pub mod lstm;
+pub mod minmax;
 pub mod pad;
 pub mod pool;
 pub mod quantize;
 pub mod reduce;
 pub mod reshape;
+pub mod signal;
 pub mod slice;
 pub mod softmax;
 pub mod split;
@@ -92,13 +99,85 @@ pub static REGISTRY: &[Registration] = &[
     softmax::SOFTMAX,
     logistic_tanh::LOGISTIC,
     logistic_tanh::TANH,
+    elementwise::DIV,
+    minmax::MAXIMUM,
+    minmax::MINIMUM,
+    cast::CAST,
 ];
 
-/// The registration for `code` at `version`, if the engine runs it.
+/// A custom op's kernel: the name the model's operator code table gives it, and its
+/// registration (whose `code` is `CUSTOM`).
+#[derive(Debug)]
+pub struct CustomRegistration {
+    /// The `custom_code` string (`SignalWindow`).
+    pub name: &'static str,
+    /// The kernel.
+    pub registration: Registration,
+}
+
+/// Every custom op the engine runs, by name: TFLM's Signal library (its audio front end).
+pub static CUSTOM_REGISTRY: &[CustomRegistration] = &[
+    signal::window::WINDOW,
+    signal::fft::FFT_AUTO_SCALE,
+    signal::fft::RFFT,
+    signal::energy::ENERGY,
+    signal::filter_bank::FILTER_BANK,
+    signal::filter_bank::FILTER_BANK_SQUARE_ROOT,
+    signal::filter_bank::FILTER_BANK_SPECTRAL_SUBTRACTION,
+    signal::filter_bank::FILTER_BANK_LOG,
+    signal::pcan::PCAN,
+];
+
+/// The registration for builtin `code` at `version`, if the engine runs it.
 pub fn lookup(code: u16, version: u16) -> Option<&'static Registration> {
     REGISTRY
         .iter()
         .find(|r| r.code == code && version <= r.max_version)
+}
+
+/// The registration for the custom op called `name` at `version`, if the engine runs it.
+pub fn lookup_custom(name: &[u8], version: u16) -> Option<&'static Registration> {
+    CUSTOM_REGISTRY
+        .iter()
+        .find(|c| c.name.as_bytes() == name && version <= c.registration.max_version)
+        .map(|c| &c.registration)
+}
+
+/// The index of `reg` across [`REGISTRY`] then [`CUSTOM_REGISTRY`] (what the interpreter keeps
+/// in its op records).
+pub fn registration_index(reg: &'static Registration) -> Option<usize> {
+    REGISTRY
+        .iter()
+        .position(|r| core::ptr::eq(r, reg))
+        .or_else(|| {
+            CUSTOM_REGISTRY
+                .iter()
+                .position(|c| core::ptr::eq(&c.registration, reg))
+                .map(|i| REGISTRY.len() + i)
+        })
+}
+
+/// The registration at `index` (see [`registration_index`]).
+pub fn registration_at(index: usize) -> Option<&'static Registration> {
+    REGISTRY.get(index).or_else(|| {
+        CUSTOM_REGISTRY
+            .get(index.checked_sub(REGISTRY.len())?)
+            .map(|c| &c.registration)
+    })
+}
+
+/// The name people know an op by: the schema name of a builtin (`CONV_2D`), the custom name
+/// of a custom op (`SignalWindow`).
+pub fn op_name(reg: &'static Registration) -> &'static str {
+    if reg.code == CUSTOM_CODE {
+        if let Some(c) = CUSTOM_REGISTRY
+            .iter()
+            .find(|c| core::ptr::eq(&c.registration, reg))
+        {
+            return c.name;
+        }
+    }
+    crate::format::builtin_name(reg.code)
 }
 
 /// Global index of a tensor (across subgraphs); [`TensorId::NONE`] for an omitted input.
@@ -154,6 +233,7 @@ pub struct Prepare<'p, 'm> {
     pub subgraph: usize,
     pub(crate) host: &'p mut dyn PrepareHost,
     pub(crate) params: Option<(u32, u32)>,
+    pub(crate) state: Option<(u32, u32)>,
     pub(crate) scratch: usize,
     pub(crate) macs: u64,
 }
@@ -224,8 +304,26 @@ impl<'p, 'm> Prepare<'p, 'm> {
     pub fn options(&self) -> Result<Option<Table<'m>>> {
         self.op.options()
     }
-    /// An `UnsupportedParams` error for this op.
+    /// The custom op's options, a FlexBuffer map (`custom_options`); an error when absent or
+    /// not a map.
+    pub fn custom_options(&self) -> Result<flexbuffer::Map<'m>> {
+        let bytes = self
+            .op
+            .table
+            .custom_options()?
+            .ok_or(self.unsupported("no custom options"))?;
+        flexbuffer::root(bytes)?.as_map()
+    }
+
+    /// An `UnsupportedParams` error for this op (`UnsupportedCustomParams` for a custom op).
     pub fn unsupported(&self, what: &'static str) -> Error {
+        if self.op.code == CUSTOM_CODE {
+            return Error::UnsupportedCustomParams {
+                name: op_name(self.op.registration),
+                op: self.op.index,
+                what,
+            };
+        }
         Error::UnsupportedParams {
             code: self.op.code,
             op: self.op.index,
@@ -288,12 +386,18 @@ impl<'p, 'm> Prepare<'p, 'm> {
         })
     }
 
-    /// Allocates persistent state (zeroed when the interpreter is reset).
+    /// Allocates the op's persistent state, zeroed now and whenever the interpreter is reset
+    /// (TFLM's `Reset` of a stateful kernel). One region per op: a kernel with several kinds of
+    /// state carves this one up.
     pub fn persistent_state(&mut self, bytes: usize) -> Result<ArrayRef> {
+        if self.state.is_some() {
+            return Err(Error::malformed("second state request of one op"));
+        }
         let off = self.host.alloc_persistent(bytes)?;
         if let Some(dst) = self.host.arena_mut().get_mut(off..off + bytes) {
             dst.fill(0);
         }
+        self.state = Some((off as u32, bytes as u32));
         Ok(ArrayRef {
             offset: off as u32,
             len: bytes as u32,

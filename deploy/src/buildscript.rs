@@ -1,0 +1,98 @@
+//! For build scripts (feature `build`): builds the firmware template for every board and
+//! writes the blobs and a `templates.rs` that embeds them, so that the CLI and the page embed
+//! the same images made from the same sources at every build, never committed.
+//!
+//! For each board this runs `cargo build --profile <its firmware_profile> --features
+//! board-<name>` inside `firmware/`
+//! (its own workspace: target thumbv7em-none-eabihf from firmware/.cargo/config.toml, target
+//! directory firmware/target), then turns the ELF into a template blob with [`crate::elf`].
+//!
+//! The nested cargo shares the calling build's jobserver (CARGO_MAKEFLAGS), so it takes no
+//! more CPUs than the outer `-j`. Variables that cargo sets for build scripts and that would
+//! change the firmware build (CARGO_ENCODED_RUSTFLAGS would drop its linker script, clippy's
+//! RUSTC_WORKSPACE_WRAPPER would lint it) are removed.
+
+extern crate std;
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use core::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::board::BOARDS;
+
+/// Builds the firmware in `root/firmware` for every board, writes `<board>.tmlf` and
+/// `templates.rs` (a `TEMPLATES: &[(&str, &[u8])]` of board name and blob) into `out_dir`,
+/// and prints the `rerun-if-changed` lines for everything the firmware is built from.
+/// Panics with a readable message when the build fails: it runs in a build script.
+pub fn embed_firmware_templates(root: &Path, out_dir: &Path) {
+    for watched in [
+        "firmware/src",
+        "firmware/memory",
+        "firmware/build.rs",
+        "firmware/Cargo.toml",
+        "firmware/Cargo.lock",
+        "firmware/.cargo/config.toml",
+        "engine/src",
+        "engine/Cargo.toml",
+        "deploy/src",
+        "deploy/Cargo.toml",
+    ] {
+        std::println!("cargo:rerun-if-changed={}", root.join(watched).display());
+    }
+    let firmware = root.join("firmware");
+    let target_dir = firmware.join("target");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut listing =
+        String::from("/// Firmware templates by board name, built by the build script.\n");
+    listing.push_str("pub const TEMPLATES: &[(&str, &[u8])] = &[\n");
+    for board in BOARDS {
+        let mut cmd = Command::new(&cargo);
+        cmd.current_dir(&firmware)
+            .args(["build", "--profile", board.firmware_profile, "--features"])
+            .arg(format!("board-{}", board.name))
+            .arg("--target-dir")
+            .arg(&target_dir);
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            let keep = key == "CARGO_HOME" || key == "CARGO_MAKEFLAGS";
+            let drop = key.starts_with("CARGO_")
+                || key == "RUSTFLAGS"
+                || key == "RUSTDOCFLAGS"
+                || key == "RUSTC_WORKSPACE_WRAPPER"
+                || key == "TARGET"
+                || key == "HOST";
+            if drop && !keep {
+                cmd.env_remove(key.as_ref());
+            }
+        }
+        let status = cmd
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run cargo for the firmware: {e}"));
+        assert!(
+            status.success(),
+            "building the firmware for {} failed (see above); it needs the \
+             thumbv7em-none-eabihf target: rustup target add thumbv7em-none-eabihf",
+            board.name
+        );
+        let elf_path: PathBuf = target_dir
+            .join("thumbv7em-none-eabihf")
+            .join(board.firmware_profile)
+            .join("tinyml-firmware");
+        let elf = std::fs::read(&elf_path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", elf_path.display()));
+        let blob = crate::elf::template_from_elf(&elf, board)
+            .unwrap_or_else(|e| panic!("{}: {e}", elf_path.display()));
+        let blob_path = out_dir.join(format!("{}.tmlf", board.name));
+        std::fs::write(&blob_path, blob).expect("write the template into OUT_DIR");
+        let _ = writeln!(
+            listing,
+            "    ({:?}, include_bytes!({:?})),",
+            board.name,
+            blob_path.display().to_string()
+        );
+    }
+    listing.push_str("];\n");
+    std::fs::write(out_dir.join("templates.rs"), listing).expect("write templates.rs");
+}
