@@ -272,7 +272,9 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
                 act_max: p.act_max,
                 bias: if has_bias { bias } else { &[] },
             };
-            if dot::offset_fits(p.input_offset) && dot::offset_fits(p.filter_offset) {
+            // Below 64 multiply-adds per batch the fast loop's setup costs more than it saves.
+            let tiny = depth * od < 64;
+            if !tiny && dot::offset_fits(p.input_offset) && dot::offset_fits(p.filter_offset) {
                 fc_i8_fast(&f, &requant, x, w, y);
             } else {
                 fc_i8_plain(&f, &requant, x, w, y);
