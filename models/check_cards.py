@@ -11,7 +11,10 @@ holds the bytes of the model it names. Then the figures are recomputed on our en
   digits      accuracy on the held-out MNIST split (from the shared data), int8 equal to the
               card's figure and its confusion matrix, float within 0.1%;
   magic_wand  the worked rasteriser example, and accuracy on the regenerated synthetic test
-              strokes, within 0.5%.
+              strokes, within 0.5%;
+  keyword     the class of each real recording in ../shared/data/micro_speech (features by
+              pymicro-features, fresh and looped) as the card states, and "yes" for yes_1000ms,
+              "no" for no_1000ms, not a word for silence and noise.
 Training is not run here (it needs TensorFlow); only numpy and the CLI.
 Prints one line per check and a closing 'N passed, N failed' line; exits non-zero on failure.
 """
@@ -181,11 +184,22 @@ def check_digits(c, tinyml, folder, card, shared):
                     f"{acc} vs card {want}")
 
 
+def load_module(name, path):
+    """A model folder's module by path (every folder has a train.py: no name clashes)."""
+    import importlib.util
+
+    if MODELS not in sys.path:
+        sys.path.insert(0, MODELS)  # for their `import pipeline`
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def check_magic_wand(c, tinyml, folder, card):
-    sys.path.insert(0, MODELS)
-    sys.path.insert(0, folder)
-    import rasterize
-    import train  # numpy only at import time: the stroke generator
+    rasterize = load_module("rasterize", os.path.join(folder, "rasterize.py"))
+    train = load_module("magic_wand_train", os.path.join(folder, "train.py"))  # numpy only
 
     ex = json.load(open(os.path.join(folder, "raster_example.json")))
     q = rasterize.normalise(ex["pointer_points"])
@@ -203,6 +217,25 @@ def check_magic_wand(c, tinyml, folder, card):
                 abs(acc - want) <= 0.005, f"{acc} vs card {want}")
 
 
+def check_keyword(c, tinyml, folder, card, shared):
+    """The real recordings, through pymicro-features (the frontend's oracle, in .venv)."""
+    train = load_module("keyword_train", os.path.join(folder, "train.py"))  # numpy only
+    m = next(m for m in card["models"] if m["file"] == card["default"])
+    path = os.path.join(folder, m["file"])
+    data = os.path.join(shared, "data", "micro_speech")
+    for name, result in card["evaluation"]["real_recordings"].items():
+        audio = train.read_wav(os.path.join(data, name))
+        for mode, samples in (("fresh", audio), ("looped", np.concatenate([audio, audio]))):
+            q = quantize(train.features(samples), m["input"])[None, ..., None]
+            got = card["labels"][int(run(tinyml, path, q, np.int8, len(card["labels"]))[0].argmax())]
+            want = result[mode]["class"]
+            c.check(f"keyword: {name} ({mode}) on our engine is '{want}' as the card says",
+                    got == want, got)
+            expected = result["expected"]
+            ok = got == expected if expected in card["labels"] else got in ("silence", "unknown")
+            c.check(f"keyword: {name} ({mode}) is {expected}", ok, got)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--tinyml", required=True)
@@ -210,7 +243,8 @@ def main():
     args = ap.parse_args()
     c = Checks()
     figures = {"sine": check_sine, "magic_wand": check_magic_wand,
-               "digits": lambda c, t, f, card: check_digits(c, t, f, card, args.shared)}
+               "digits": lambda c, t, f, card: check_digits(c, t, f, card, args.shared),
+               "keyword": lambda c, t, f, card: check_keyword(c, t, f, card, args.shared)}
     folders = sorted(os.path.dirname(p) for p in glob.glob(os.path.join(MODELS, "*", "card.json")))
     for folder in sorted({os.path.dirname(p) for p in glob.glob(os.path.join(MODELS, "*", "*.tflite"))}):
         c.check(f"{os.path.basename(folder)}: has a card.json", folder in folders)
