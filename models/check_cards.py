@@ -10,8 +10,8 @@ holds the bytes of the model it names. Then the figures are recomputed on our en
   sine        MAE against sin(x) over the card's grid, every model, within 1e-4;
   digits      accuracy on the held-out MNIST split (from the shared data), int8 equal to the
               card's figure and its confusion matrix, float within 0.1%;
-  magic_wand  the worked rasteriser example, and accuracy on the regenerated synthetic test
-              strokes, within 0.5%;
+  magic_wand  the worked rasteriser example, scripted drawings of each gesture, and accuracy on
+              the regenerated synthetic test strokes, within 0.5%;
   keyword     the class of each real recording in ../shared/data/micro_speech (features by
               pymicro-features, fresh and looped) as the card states, and "yes" for yes_1000ms,
               "no" for no_1000ms, not a word for silence and noise.
@@ -206,6 +206,13 @@ def check_magic_wand(c, tinyml, folder, card):
     c.check("magic_wand: worked example, normalise", q.tolist() == ex["int8_points"])
     r = rasterize.rasterize([tuple(p) for p in ex["int8_points"]])
     c.check("magic_wand: worked example, rasterize", r.ravel().tolist() == ex["raster"])
+    clean = train.clean_drawings()
+    m = next(m for m in card["models"] if m["file"] == card["default"])
+    rasters = np.stack([train.to_raster(points) for _, _, points in clean])
+    pred = run(tinyml, os.path.join(folder, m["file"]), rasters, np.int8, len(card["labels"])).argmax(1)
+    for (name, want, _), p, row in zip(clean, pred, card["evaluation"]["clean_drawings"]["results"]):
+        got = card["labels"][int(p)]
+        c.check(f"magic_wand: drawn {name} is {want}", got == want == row["predicted"], got)
     x, y = train.make_split("test", train.SEED * 1000 + 3)
     for m in card["models"]:
         path = os.path.join(folder, m["file"])

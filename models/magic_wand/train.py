@@ -165,6 +165,31 @@ def make_split(name, seed):
     return np.stack(xs)[order], np.array(ys)[order]
 
 
+def clean_drawings():
+    """Gestures as a script (or a steady hand) draws them: straight segments, evenly spaced
+    points, pointer coordinates (y down). (name, expected label, points)."""
+    def poly(corners, n=60):
+        c = np.asarray(corners, float)
+        s = np.concatenate([[0], np.cumsum(np.linalg.norm(np.diff(c, axis=0), axis=1))])
+        t = np.linspace(0, s[-1], n)
+        return np.stack([np.interp(t, s, c[:, d]) for d in range(2)], 1)
+
+    a = np.linspace(0, 2 * math.pi, 60)
+    w = [(0, 0), (25, 100), (50, 40), (75, 100), (100, 0)]
+    return [
+        ("W", "W", poly(w)),
+        ("W right to left", "W", poly(w[::-1])),
+        ("W, 5 points", "W", poly(w, 5)),
+        ("O anticlockwise from the top", "O", np.stack([50 - 50 * np.sin(a), 50 - 50 * np.cos(a)], 1)),
+        ("O clockwise from the top", "O", np.stack([50 + 50 * np.sin(a), 50 - 50 * np.cos(a)], 1)),
+        ("L", "L", poly([(0, 0), (0, 100), (60, 100)])),
+        ("L, 3 points", "L", poly([(0, 0), (0, 100), (60, 100)], 3)),
+        ("a line", "none", poly([(0, 0), (100, 30)])),
+        ("V", "none", poly([(0, 0), (50, 100), (100, 0)])),
+        ("Z", "none", poly([(0, 0), (100, 0), (0, 100), (100, 100)])),
+    ]
+
+
 # ---- Step 2, the model -----------------------------------------------------------------------
 
 def make_model():
@@ -228,6 +253,14 @@ def main():
     print(f"test accuracy: keras {keras_acc:.4f}  float {acc(float_pred):.4f}  "
           f"int8 (engine) {acc(int8_pred):.4f}  int8 (TF Lite) {acc(int8_tflite_pred):.4f}")
     print(confusion)
+
+    # Clean, scripted drawings, as the page's own test draws them.
+    clean = clean_drawings()
+    rasters = np.stack([to_raster(points) for _, _, points in clean])
+    clean_pred = pipeline.engine_run(args.tinyml, int8_path, rasters, len(LABELS), np.int8).argmax(1)
+    clean_result = [{"drawing": name, "expected": want, "predicted": LABELS[int(p)]}
+                    for (name, want, _), p in zip(clean, clean_pred)]
+    print("clean drawings:", [(r["drawing"], r["predicted"]) for r in clean_result])
 
     # A picture of some test rasters, and one stroke with its raster for other implementations.
     import matplotlib
@@ -299,6 +332,9 @@ def main():
                           "with TFLM), accuracy_tflite from TensorFlow Lite's interpreter",
             "confusion_matrix": {"of": "magic_wand.tflite on our engine", "rows": "true label",
                                  "columns": "predicted label", "matrix": confusion.tolist()},
+            "clean_drawings": {"what": "scripted drawings (clean_drawings in train.py) through "
+                                       "normalise and rasterize, int8 on our engine",
+                               "results": clean_result},
             "caveat": "synthetic strokes only: no recorded human gestures were available, so the "
                       "figure says how well the model separates the generator's classes, not how "
                       "it does on people's drawings",
