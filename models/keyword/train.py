@@ -228,6 +228,15 @@ def dataset(speech, rng, babble_pool, augment, silence_clips):
     return np.stack(xs)[order][..., None], np.array(ys)[order]
 
 
+def tool_versions():
+    """espeak-ng's and sox's own version lines: the renderings depend on them."""
+    lines = []
+    for cmd in (["espeak-ng", "--version"], ["sox", "--version"]):
+        out = subprocess.run(cmd, capture_output=True, text=True).stdout.strip()
+        lines.append(" ".join(out.split("  Data at:")[0].split()))
+    return "; ".join(lines)
+
+
 def read_wav(path):
     with wave.open(path) as w:
         assert w.getframerate() == RATE and w.getsampwidth() == 2 and w.getnchannels() == 1, path
@@ -460,6 +469,7 @@ def main():
             epochs=EPOCHS,
             batch_size=BATCH,
             features="pymicro-features 2.0.2",
+            tts=tool_versions(),
             quantization="full-integer int8, calibrated on 1,000 training clips",
         ),
     })
