@@ -110,13 +110,7 @@ fn write_c_array(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let note = format!(
-        "{name} ({} bytes), exported by tinyml for {}.\n\
-         The TinyML Playground engine runs it in a {arena_bytes}-byte arena.",
-        bytes.len(),
-        board.name
-    );
-    let (header, source) = c_array::write(bytes, "g_model", &note);
+    let (header, source) = c_array::export(&name, bytes, arena_bytes, board);
     for (path, text) in [(&source_path, source), (&header_path, header)] {
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }

@@ -8,17 +8,45 @@
 //!
 //! The simulated flash starts filled with 0x5A (an earlier firmware), so sectors the image does
 //! not touch are not erased.
+//!
+//! `dfuse_simulate --serve` plays the device for another program instead (the page's browser
+//! test bridges its fake `navigator.usb` to it), one request per line on stdin, one answer per
+//! line on stdout, bytes in hex:
+//!
+//! ```text
+//! device f405|f411|@<layout>   -> ok <wTransferSize> <layout>   (a fresh device, flash 0x5A)
+//! out <request> <value> <hex>  -> ok | err stall | err disconnected   (class request, host to device)
+//! in <request> <value> <len>   -> ok <hex> | err ...                  (class request, device to host)
+//! unplug <n>                   -> ok   (requests after the next n fail: disconnected)
+//! replug                       -> ok   (back in DFU mode, flash kept)
+//! save <path>                  -> ok   (writes the whole flash)
+//! stats                        -> ok erased=<addr,...> left_to=<addr|none>
+//! ```
+//!
+//! Busy periods run on the wall clock here (the host really waits its poll timeouts), as on a
+//! real board.
 
+use std::io::{BufRead, Write};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use tinyml_deploy::board::Board;
 use tinyml_deploy::dfuse::sim::SimulatedDevice;
-use tinyml_deploy::dfuse::{block_on, flash};
+use tinyml_deploy::dfuse::{block_on, flash, Transport};
 use tinyml_deploy::format::dfuse;
 use tinyml_deploy::image::{FlashImage, Segment};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--serve") {
+        return match serve() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("dfuse_simulate: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let [dfu_path, board, out_path] = &args[..] else {
         eprintln!("usage: dfuse_simulate IMAGE.dfu BOARD FLASH_OUT.bin");
         return ExitCode::FAILURE;
@@ -67,4 +95,104 @@ fn simulate(dfu_path: &str, board: &str, out_path: &str) -> Result<String, Strin
         report.waited_ms,
         device.left_to.unwrap_or(0)
     ))
+}
+
+/// The `--serve` loop: answers requests from stdin until it closes.
+fn serve() -> std::io::Result<()> {
+    let mut device = SimulatedDevice::stm32f405();
+    let mut clock = Instant::now();
+    let stdin = std::io::stdin();
+    let mut stdout = std::io::stdout().lock();
+    for line in stdin.lock().lines() {
+        let line = line?;
+        // The device's busy periods follow the wall clock.
+        let elapsed = clock.elapsed().as_millis() as u32;
+        if elapsed > 0 {
+            block_on(device.sleep_ms(elapsed));
+            clock = Instant::now();
+        }
+        let answer = answer(&mut device, line.trim_end()).unwrap_or_else(|e| format!("err {e}"));
+        writeln!(stdout, "{answer}")?;
+        stdout.flush()?;
+    }
+    Ok(())
+}
+
+/// One request of the `--serve` protocol (see the module comment).
+fn answer(device: &mut SimulatedDevice, line: &str) -> Result<String, String> {
+    let (verb, rest) = line.split_once(' ').unwrap_or((line, ""));
+    let mut words = rest.split(' ');
+    let mut number = |what: &str| -> Result<u32, String> {
+        let w = words.next().ok_or(format!("{verb}: no {what}"))?;
+        w.parse().map_err(|_| format!("{verb}: bad {what} {w:?}"))
+    };
+    match verb {
+        "device" => {
+            *device = match rest {
+                "f405" => SimulatedDevice::stm32f405(),
+                "f411" => SimulatedDevice::stm32f411(),
+                layout => SimulatedDevice::new(layout, 0x5A)?,
+            };
+            let info = device.info();
+            Ok(format!("ok {} {}", info.transfer_size, info.flash_layout))
+        }
+        "out" => {
+            let (request, value) = (number("request")?, number("value")?);
+            let data = from_hex(words.next().unwrap_or(""))?;
+            block_on(device.control_out(request as u8, value as u16, &data))
+                .map(|()| "ok".into())
+                .map_err(sim_error)
+        }
+        "in" => {
+            let (request, value, len) = (number("request")?, number("value")?, number("length")?);
+            let mut buf = vec![0u8; len as usize];
+            let n = block_on(device.control_in(request as u8, value as u16, &mut buf))
+                .map_err(sim_error)?;
+            Ok(format!("ok {}", to_hex(&buf[..n])))
+        }
+        "unplug" => {
+            device.unplug_after(number("count")? as usize);
+            Ok("ok".into())
+        }
+        "replug" => {
+            device.replug();
+            Ok("ok".into())
+        }
+        "save" => std::fs::write(rest, device.flash())
+            .map(|()| "ok".into())
+            .map_err(|e| format!("{rest}: {e}")),
+        "stats" => {
+            let erased: Vec<String> = device.erased.iter().map(|a| format!("0x{a:08x}")).collect();
+            let left = device
+                .left_to
+                .map_or("none".into(), |a| format!("0x{a:08x}"));
+            Ok(format!("ok erased={} left_to={left}", erased.join(",")))
+        }
+        _ => Err(format!("unknown request {verb:?}")),
+    }
+}
+
+fn sim_error(e: tinyml_deploy::dfuse::sim::SimError) -> String {
+    match e {
+        tinyml_deploy::dfuse::sim::SimError::Stall => "stall".into(),
+        tinyml_deploy::dfuse::sim::SimError::Disconnected => "disconnected".into(),
+    }
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn from_hex(text: &str) -> Result<Vec<u8>, String> {
+    if text.len() % 2 != 0 {
+        return Err("odd hex length".into());
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| {
+            text.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| format!("bad hex at {i}"))
+        })
+        .collect()
 }

@@ -16,6 +16,7 @@ extern crate std;
 
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 use core::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,26 +28,51 @@ use crate::board::BOARDS;
 /// and prints the `rerun-if-changed` lines for everything the firmware is built from.
 /// Panics with a readable message when the build fails: it runs in a build script.
 pub fn embed_firmware_templates(root: &Path, out_dir: &Path) {
-    for watched in [
-        "firmware/src",
-        "firmware/memory",
-        "firmware/build.rs",
-        "firmware/Cargo.toml",
-        "firmware/Cargo.lock",
-        "firmware/.cargo/config.toml",
-        "engine/src",
-        "engine/Cargo.toml",
-        "deploy/src",
-        "deploy/Cargo.toml",
-    ] {
+    for watched in WATCHED {
         std::println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
-    let firmware = root.join("firmware");
-    let target_dir = firmware.join("target");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut listing =
         String::from("/// Firmware templates by board name, built by the build script.\n");
     listing.push_str("pub const TEMPLATES: &[(&str, &[u8])] = &[\n");
+    for blob_path in write_firmware_templates(root, out_dir) {
+        let name = blob_path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let _ = writeln!(
+            listing,
+            "    ({:?}, include_bytes!({:?})),",
+            name,
+            blob_path.display().to_string()
+        );
+    }
+    listing.push_str("];\n");
+    std::fs::write(out_dir.join("templates.rs"), listing).expect("write templates.rs");
+}
+
+/// What the firmware templates are built from (for `rerun-if-changed`), relative to the root.
+const WATCHED: &[&str] = &[
+    "firmware/src",
+    "firmware/memory",
+    "firmware/build.rs",
+    "firmware/Cargo.toml",
+    "firmware/Cargo.lock",
+    "firmware/.cargo/config.toml",
+    "engine/src",
+    "engine/Cargo.toml",
+    "deploy/src",
+    "deploy/Cargo.toml",
+];
+
+/// Builds the firmware in `root/firmware` for every board and writes each template blob as
+/// `out_dir/<board>.tmlf`; returns their paths in [`BOARDS`] order. The CLI's build script
+/// embeds these files; the page's build copies them beside the page (fetched when exporting),
+/// so both patch the same images. Panics with a readable message when the build fails.
+pub fn write_firmware_templates(root: &Path, out_dir: &Path) -> Vec<PathBuf> {
+    let firmware = root.join("firmware");
+    let target_dir = firmware.join("target");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut written = Vec::new();
     for board in BOARDS {
         let mut cmd = Command::new(&cargo);
         cmd.current_dir(&firmware)
@@ -85,14 +111,9 @@ pub fn embed_firmware_templates(root: &Path, out_dir: &Path) {
         let blob = crate::elf::template_from_elf(&elf, board)
             .unwrap_or_else(|e| panic!("{}: {e}", elf_path.display()));
         let blob_path = out_dir.join(format!("{}.tmlf", board.name));
-        std::fs::write(&blob_path, blob).expect("write the template into OUT_DIR");
-        let _ = writeln!(
-            listing,
-            "    ({:?}, include_bytes!({:?})),",
-            board.name,
-            blob_path.display().to_string()
-        );
+        std::fs::write(&blob_path, blob)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", blob_path.display()));
+        written.push(blob_path);
     }
-    listing.push_str("];\n");
-    std::fs::write(out_dir.join("templates.rs"), listing).expect("write templates.rs");
+    written
 }

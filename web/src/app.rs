@@ -7,6 +7,7 @@ use yew::prelude::*;
 
 use crate::components::board_panel::BoardPanel;
 use crate::components::details_panel::DetailsPanel;
+use crate::components::export_panel::ExportPanel;
 use crate::components::graph_view::GraphView;
 use crate::components::load_panel::LoadPanel;
 use crate::components::memory_view::MemoryView;
@@ -36,6 +37,7 @@ pub fn App() -> Html {
                         Response::Fitted(f) => Action::FinishFit(f),
                         Response::Ran(r) => Action::FinishRun(r),
                         Response::TensorValues(v) => Action::SetTensorValues(v),
+                        Response::Exported(r) => Action::FinishExport(r),
                     })
                 })
                 .spawn(&worker_url())
@@ -121,6 +123,10 @@ pub fn App() -> Html {
             }
         })
     };
+    let send = {
+        let bridge = bridge.clone();
+        Callback::from(move |r: Request| bridge.send(r))
+    };
     let dispatch = {
         let dispatcher = state.dispatcher();
         Callback::from(move |a: Action| dispatcher.dispatch(a))
@@ -140,6 +146,7 @@ pub fn App() -> Html {
                     <a href="#model">{"Model"}</a>
                     <a href="#memory">{"Memory"}</a>
                     <a href="#run">{"Run"}</a>
+                    <a href="#export">{"Export"}</a>
                 </nav>
             </header>
             <div class="columns">
@@ -192,6 +199,10 @@ pub fn App() -> Html {
                         ondispatch={dispatch.clone()}
                         {onrun}
                     />
+                </section>
+                <section id="export" class="panel">
+                    <h2>{"Export and flash"}</h2>
+                    <ExportPanel state={state.clone()} onrequest={send} />
                 </section>
             }
             <footer>

@@ -2,6 +2,7 @@
 
 pub mod board_panel;
 pub mod details_panel;
+pub mod export_panel;
 pub mod graph_view;
 pub mod histogram;
 pub mod load_panel;

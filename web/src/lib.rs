@@ -22,4 +22,6 @@ pub mod components;
 #[cfg(target_arch = "wasm32")]
 pub mod state;
 #[cfg(target_arch = "wasm32")]
+pub mod webusb;
+#[cfg(target_arch = "wasm32")]
 pub mod worker;

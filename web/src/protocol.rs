@@ -35,6 +35,19 @@ pub enum Request {
         /// Tensor index in the subgraph.
         tensor: u32,
     },
+    /// The loaded model as a flash file for a board (the Export panel), made by
+    /// `tinyml_deploy` exactly as `tinyml export` makes it.
+    Export {
+        /// Board name (`netduinoplus2`), as `tinyml export --board` takes it.
+        board: String,
+        /// Format name (`bin`, `hex`, `dfu`, `uf2`, `c`).
+        format: String,
+        /// The board's firmware template (`firmware/<board>.tmlf`, built with the page);
+        /// empty for the C array, which does not use it.
+        template: Vec<u8>,
+        /// The input the image runs at boot (not used by the C array).
+        input: InputChoice,
+    },
 }
 
 /// The input of a run.
@@ -62,6 +75,37 @@ pub enum Response {
     Ran(Result<RunReport, String>),
     /// Answer to [`Request::Tensor`].
     TensorValues(Result<TensorValues, String>),
+    /// Answer to [`Request::Export`]; errors in the deploy crate's words (a model too large
+    /// for the board's flash or SRAM, with both figures).
+    Exported(Result<ExportReport, String>),
+}
+
+/// An export: the files to download and the flash image behind them (for flashing).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ExportReport {
+    /// Board name.
+    pub board: String,
+    /// Format name.
+    pub format: String,
+    /// The files, as `tinyml export` writes them (two for the C array: `.cc` and `.h`).
+    pub files: Vec<ExportFile>,
+    /// The flash image's segments as (address, bytes): what WebUSB writes. Empty for the C
+    /// array.
+    pub segments: Vec<(u32, Vec<u8>)>,
+    /// The input carried in the image (all model inputs back to back), as `tinyml run --input`
+    /// reads it; empty for the C array.
+    pub input: Vec<u8>,
+    /// One line for people: sizes and room left, as `tinyml export` prints it.
+    pub summary: String,
+}
+
+/// One exported file.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ExportFile {
+    /// File name to save as (`hello_world_int8-netduinoplus2.bin`, `model_data.cc`).
+    pub name: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
 }
 
 /// Everything the page draws about a model, all of it computed by the engine.

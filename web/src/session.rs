@@ -4,8 +4,8 @@
 use tinyml_engine::{BufferKind, Interpreter, Model, OpEvent, Profiler, TensorInfo};
 
 use crate::protocol::{
-    FitReport, InputChoice, ModelReport, OpReport, OpTiming, PlanItem, Request, Response,
-    RunReport, SubgraphReport, TensorData, TensorReport, TensorValues,
+    ExportFile, ExportReport, FitReport, InputChoice, ModelReport, OpReport, OpTiming, PlanItem,
+    Request, Response, RunReport, SubgraphReport, TensorData, TensorReport, TensorValues,
 };
 
 /// Timed invocations of a run stop after this many milliseconds in all (at least one runs).
@@ -45,7 +45,113 @@ impl Session {
             Request::Tensor { subgraph, tensor } => {
                 Response::TensorValues(self.tensor(subgraph, tensor).map_err(|e| e.to_string()))
             }
+            Request::Export {
+                board,
+                format,
+                template,
+                input,
+            } => Response::Exported(self.export(&board, &format, &template, &input)),
         }
+    }
+
+    /// The export `tinyml export MODEL --board board --format format --input FILE` writes,
+    /// with FILE the bytes of `input`: the same deploy code on the same template.
+    fn export(
+        &self,
+        board: &str,
+        format: &str,
+        template: &[u8],
+        input: &InputChoice,
+    ) -> Result<ExportReport, String> {
+        use tinyml_deploy::format::{c_array, Format};
+        let board = tinyml_deploy::board::Board::by_name(board)
+            .ok_or_else(|| format!("unknown board {board:?}"))?;
+        let format_kind =
+            Format::by_name(format).ok_or_else(|| format!("unknown format {format:?}"))?;
+        let model = self.model()?;
+        let err = |e: tinyml_engine::Error| e.to_string();
+        let arena_bytes = Interpreter::arena_bytes(&model).map_err(err)?;
+        // The C array carries the model alone, under the name `tinyml export` gives it.
+        let file_name = self.name.rsplit('/').next().unwrap_or(&self.name);
+        let stem = file_name.strip_suffix(".tflite").unwrap_or(file_name);
+        if format_kind == Format::C {
+            let (header, source) = c_array::export(file_name, &self.bytes, arena_bytes, board);
+            return Ok(ExportReport {
+                board: board.name.into(),
+                format: format.into(),
+                files: vec![
+                    ExportFile {
+                        name: "model_data.cc".into(),
+                        bytes: source.into_bytes(),
+                    },
+                    ExportFile {
+                        name: "model_data.h".into(),
+                        bytes: header.into_bytes(),
+                    },
+                ],
+                segments: Vec::new(),
+                input: Vec::new(),
+                summary: format!(
+                    "model_data.cc and model_data.h: {} B model as g_model (alignas(16))",
+                    tinyml_engine::Thousands(self.bytes.len())
+                ),
+            });
+        }
+        let input = {
+            let mut arena = arena(arena_bytes)?;
+            let interp = Interpreter::new(&model, &mut arena).map_err(err)?;
+            let infos: Vec<TensorInfo<'_>> = (0..interp.input_count())
+                .map(|i| interp.input_info(i))
+                .collect::<Result<_, _>>()
+                .map_err(err)?;
+            make_inputs(&infos, input)?.concat()
+        };
+        let template =
+            tinyml_deploy::template::Template::parse(template).map_err(|e| e.to_string())?;
+        if template.board.name != board.name {
+            return Err(format!(
+                "the firmware template is {}'s, not {}'s",
+                template.board.name, board.name
+            ));
+        }
+        let (image, file) = tinyml_deploy::export_flash_file(
+            &template,
+            &model,
+            arena_bytes,
+            Some(&input),
+            format_kind,
+        )
+        .map_err(|e| e.to_string())?;
+        let slot_bytes = image.segments.get(1).map_or(0, |s| s.data.len());
+        let summary = format!(
+            "{} for {} ({} B): firmware {} B at 0x{:08x}, model slot {} B at 0x{:08x} \
+             ({} B free), arena {} B of {} B SRAM free",
+            format_kind.name(),
+            board.name,
+            tinyml_engine::Thousands(file.len()),
+            tinyml_engine::Thousands(template.code.len()),
+            template.load_address,
+            tinyml_engine::Thousands(slot_bytes),
+            template.slot_address,
+            tinyml_engine::Thousands((template.slot_capacity as usize).saturating_sub(slot_bytes)),
+            tinyml_engine::Thousands(arena_bytes),
+            tinyml_engine::Thousands(template.arena_capacity as usize),
+        );
+        Ok(ExportReport {
+            board: board.name.into(),
+            format: format.into(),
+            files: vec![ExportFile {
+                name: format!("{stem}-{}.{}", board.name, format_kind.name()),
+                bytes: file,
+            }],
+            segments: image
+                .segments
+                .into_iter()
+                .map(|s| (s.address, s.data))
+                .collect(),
+            input,
+            summary,
+        })
     }
 
     fn model(&self) -> Result<Model<'_>, String> {

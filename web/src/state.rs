@@ -7,7 +7,7 @@ use yew::Reducible;
 
 use crate::boards::{self, Board, BOARDS, CUSTOM_ID};
 use crate::cost::Core;
-use crate::protocol::{FitReport, ModelReport, RunReport, TensorValues};
+use crate::protocol::{ExportReport, FitReport, InputChoice, ModelReport, RunReport, TensorValues};
 
 /// One model of the gallery (`gallery.json`, written at build time from `models/`).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -100,6 +100,10 @@ pub struct State {
     pub tensor_values: Option<Result<TensorValues, String>>,
     /// Subgraph drawn in the graph view.
     pub subgraph: usize,
+    /// The worker's last export (the Export panel).
+    pub export: Option<Result<ExportReport, String>>,
+    /// Counts exports, so that the Export panel can tell a new one from an old one.
+    pub export_seq: u32,
 }
 
 /// The default board: the one the "done" story uses.
@@ -131,6 +135,8 @@ impl Default for State {
             selection: None,
             tensor_values: None,
             subgraph: 0,
+            export: None,
+            export_seq: 0,
         }
     }
 }
@@ -149,6 +155,18 @@ impl State {
             reserve: self.reserve,
             note: "Your own figures.",
         })
+    }
+
+    /// The chosen input as the worker takes it (a file not chosen yet counts as zeros).
+    pub fn input_choice(&self) -> InputChoice {
+        match self.input_kind {
+            InputKind::Zero => InputChoice::Zero,
+            InputKind::Random => InputChoice::Random { seed: self.seed },
+            InputKind::File => match &self.input_file {
+                Some((_, bytes)) => InputChoice::Bytes(bytes.clone()),
+                None => InputChoice::Zero,
+            },
+        }
     }
 
     /// The arena the engine is given: SRAM minus the reserve.
@@ -191,6 +209,8 @@ pub enum Action {
     SetTensorValues(Result<TensorValues, String>),
     /// Draw another subgraph.
     ShowSubgraph(usize),
+    /// The worker's answer to an export.
+    FinishExport(Result<ExportReport, String>),
 }
 
 impl Reducible for State {
@@ -216,6 +236,7 @@ impl Reducible for State {
                 s.selection = None;
                 s.tensor_values = None;
                 s.subgraph = 0;
+                s.export = None;
                 match result {
                     Ok(m) => {
                         s.model = Some(m);
@@ -263,6 +284,10 @@ impl Reducible for State {
             }
             Action::SetTensorValues(v) => s.tensor_values = Some(v),
             Action::ShowSubgraph(sg) => s.subgraph = sg,
+            Action::FinishExport(r) => {
+                s.export = Some(r);
+                s.export_seq += 1;
+            }
         }
         Rc::new(s)
     }

@@ -33,6 +33,24 @@ pub fn write(model: &[u8], name: &str, note: &str) -> (String, String) {
     (header, source)
 }
 
+/// The C export of `model` for `board` (header, source): the array `g_model` with a note of
+/// where it came from (`file_name`, its size) and its arena size. The CLI and the page both call
+/// this, so their `model_data.cc`/`.h` are the same bytes.
+pub fn export(
+    file_name: &str,
+    model: &[u8],
+    arena_bytes: usize,
+    board: &crate::board::Board,
+) -> (String, String) {
+    let note = format!(
+        "{file_name} ({} bytes), exported by tinyml for {}.\n\
+         The TinyML Playground engine runs it in a {arena_bytes}-byte arena.",
+        model.len(),
+        board.name
+    );
+    write(model, "g_model", &note)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

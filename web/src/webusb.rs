@@ -1,0 +1,328 @@
+//! Flashing over WebUSB: the page's [`Transport`] for `tinyml_deploy::dfuse::flash`, and
+//! opening the STM32 ROM bootloader (USB 0483:df11) the way dfu-util does: open, select the
+//! configuration, claim the DFU interface, select the alternate setting whose memory-layout
+//! string names the internal flash, and read `wTransferSize` from the DFU functional
+//! descriptor. Needs `--cfg=web_sys_unstable_apis` (.cargo/config.toml).
+//!
+//! Every failure becomes a [`UsbError`] with a plain message; whatever was opened is released
+//! and closed again ([`Dfu::close`]) so that the next attempt starts clean.
+
+use std::fmt;
+
+use js_sys::{Promise, Uint8Array};
+use tinyml_deploy::dfuse::layout::MemoryLayout;
+use tinyml_deploy::dfuse::{DeviceInfo, Transport, LINUX_UDEV_RULE};
+use tinyml_deploy::format::dfuse::{DFU_PID, ST_VID};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    DomException, UsbControlTransferParameters, UsbDevice, UsbDeviceFilter,
+    UsbDeviceRequestOptions, UsbRecipient, UsbRequestType, UsbTransferStatus,
+};
+
+/// USB's interface class for application-specific interfaces, subclass DFU.
+const DFU_CLASS: u8 = 0xFE;
+const DFU_SUBCLASS: u8 = 0x01;
+/// The DFU functional descriptor's type (DFU 1.1 §4.1.3).
+const DFU_FUNCTIONAL: u8 = 0x21;
+/// The name that starts the internal flash's layout string on every STM32 bootloader.
+const INTERNAL_FLASH: &str = "@Internal Flash";
+
+/// Why talking to the board failed, for people.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UsbError {
+    /// `navigator.usb` does not exist.
+    NoWebUsb,
+    /// The chooser was closed without a device.
+    NoDeviceChosen,
+    /// The operating system refused to open the device.
+    AccessDenied,
+    /// The device went away (unplugged, or reset).
+    Disconnected,
+    /// The device stalled a request.
+    Stall,
+    /// The device is not an STM32 bootloader with an internal flash layout.
+    NotTheBootloader(String),
+    /// Anything else the browser reported.
+    Other(String),
+}
+
+impl fmt::Display for UsbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UsbError::NoWebUsb => write!(
+                f,
+                "This browser has no WebUSB. Use Chrome, Edge or Opera on a computer (the page \
+                 must come from https or localhost), or download the .dfu file and flash it \
+                 with dfu-util -a 0 -D FILE.dfu"
+            ),
+            UsbError::NoDeviceChosen => write!(
+                f,
+                "No device was chosen. Put the board in DFU mode (BOOT0 high, then reset or \
+                 plug it in), click Flash and pick \"STM32 BOOTLOADER\""
+            ),
+            UsbError::AccessDenied => write!(
+                f,
+                "Access to the device was denied. On Linux, let your user open the STM32 \
+                 bootloader with this udev rule in /etc/udev/rules.d/50-stm32-dfu.rules, then \
+                 run sudo udevadm control --reload and plug the board in again:"
+            ),
+            UsbError::Disconnected => write!(
+                f,
+                "The board was disconnected while flashing: its image is incomplete, but the \
+                 ROM bootloader cannot be harmed. Nothing is left open; plug the board in again \
+                 in DFU mode and click Flash again"
+            ),
+            UsbError::Stall => write!(f, "the device stalled a request"),
+            UsbError::NotTheBootloader(what) => write!(f, "{what}"),
+            UsbError::Other(what) => write!(f, "WebUSB: {what}"),
+        }
+    }
+}
+
+impl UsbError {
+    /// Extra text to show verbatim after the message (the udev rule for access denied).
+    pub fn detail(&self) -> Option<&'static str> {
+        (*self == UsbError::AccessDenied).then_some(LINUX_UDEV_RULE)
+    }
+}
+
+/// Reads a rejected promise's DOMException into an error.
+fn js_error(e: JsValue, during_transfer: bool) -> UsbError {
+    let (name, message) = match e.dyn_ref::<DomException>() {
+        Some(d) => (d.name(), d.message()),
+        None => (
+            String::new(),
+            e.as_string().unwrap_or_else(|| format!("{e:?}")),
+        ),
+    };
+    match name.as_str() {
+        "NotFoundError" if !during_transfer => UsbError::NoDeviceChosen,
+        "SecurityError" => UsbError::AccessDenied,
+        "NotFoundError" | "NetworkError" => UsbError::Disconnected,
+        _ if message.is_empty() => UsbError::Other(name),
+        _ => UsbError::Other(format!("{name}: {message}")),
+    }
+}
+
+async fn wait<T: wasm_bindgen::convert::FromWasmAbi + 'static>(
+    p: Promise<T>,
+    during_transfer: bool,
+) -> Result<T, UsbError> {
+    JsFuture::from(p)
+        .await
+        .map_err(|e| js_error(e, during_transfer))
+}
+
+/// An open DFU interface of the STM32 bootloader.
+pub struct Dfu {
+    device: UsbDevice,
+    interface: u8,
+    claimed: bool,
+    /// `wTransferSize`.
+    pub transfer_size: u16,
+    /// The internal flash's layout string.
+    pub layout: String,
+}
+
+impl Dfu {
+    /// Asks the user for the bootloader (the browser's chooser, filtered to 0483:df11), then
+    /// opens it. Call from a click: browsers only show the chooser after a user gesture.
+    pub async fn request() -> Result<Dfu, UsbError> {
+        let navigator = web_sys::window().ok_or(UsbError::NoWebUsb)?.navigator();
+        let has_usb = js_sys::Reflect::get(&navigator, &JsValue::from_str("usb"))
+            .is_ok_and(|u| !u.is_undefined() && !u.is_null());
+        if !has_usb {
+            return Err(UsbError::NoWebUsb);
+        }
+        let filter = UsbDeviceFilter::new();
+        filter.set_vendor_id(ST_VID);
+        filter.set_product_id(DFU_PID);
+        let options = UsbDeviceRequestOptions::new(&[filter]);
+        let device = wait(navigator.usb().request_device(&options), false).await?;
+        let mut dfu = Dfu {
+            device,
+            interface: 0,
+            claimed: false,
+            transfer_size: 0,
+            layout: String::new(),
+        };
+        match dfu.open().await {
+            Ok(()) => Ok(dfu),
+            Err(e) => {
+                dfu.close().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn open(&mut self) -> Result<(), UsbError> {
+        wait(self.device.open(), false).await?;
+        if self.device.configuration().is_none() {
+            wait(self.device.select_configuration(1), true).await?;
+        }
+        let config = self
+            .device
+            .configuration()
+            .ok_or_else(|| UsbError::Other("the device has no configuration".into()))?;
+        let mut found = None;
+        let mut names = Vec::new();
+        for interface in config.interfaces().iter() {
+            for alt in interface.alternates().iter() {
+                if alt.interface_class() != DFU_CLASS || alt.interface_subclass() != DFU_SUBCLASS {
+                    continue;
+                }
+                let name = alt.interface_name().unwrap_or_default();
+                if found.is_none() && name.starts_with(INTERNAL_FLASH) {
+                    found = Some((interface.interface_number(), alt.alternate_setting(), name));
+                } else {
+                    names.push(name);
+                }
+            }
+        }
+        let Some((interface, alternate, layout)) = found else {
+            return Err(UsbError::NotTheBootloader(if names.is_empty() {
+                "the device has no DFU interface: it is not an STM32 in DFU mode".into()
+            } else {
+                format!(
+                    "the device's DFU memories are {}: none is an STM32's internal flash",
+                    names.join(", ")
+                )
+            }));
+        };
+        MemoryLayout::parse(&layout).map_err(|e| {
+            UsbError::NotTheBootloader(format!("the device's flash layout \"{layout}\": {e}"))
+        })?;
+        wait(self.device.claim_interface(interface), false).await?;
+        self.interface = interface;
+        self.claimed = true;
+        wait(
+            self.device.select_alternate_interface(interface, alternate),
+            true,
+        )
+        .await?;
+        self.layout = layout;
+        self.transfer_size = self.read_transfer_size().await?;
+        Ok(())
+    }
+
+    /// `wTransferSize` from the DFU functional descriptor inside the configuration descriptor.
+    async fn read_transfer_size(&self) -> Result<u16, UsbError> {
+        let descriptor = |length: u16| {
+            let setup = UsbControlTransferParameters::new(
+                0,
+                UsbRecipient::Device,
+                6, // GET_DESCRIPTOR
+                UsbRequestType::Standard,
+                0x0200, // configuration descriptor 0
+            );
+            self.device.control_transfer_in(&setup, length)
+        };
+        let head = in_bytes(wait(descriptor(9), true).await?)?;
+        let total = match head.get(2..4) {
+            Some(&[lo, hi]) => u16::from_le_bytes([lo, hi]),
+            _ => return Err(UsbError::Other("a short configuration descriptor".into())),
+        };
+        let all = in_bytes(wait(descriptor(total), true).await?)?;
+        let mut at = 0;
+        while let Some(&[len, kind]) = all.get(at..at + 2) {
+            if kind == DFU_FUNCTIONAL {
+                if let Some(&[lo, hi]) = all.get(at + 5..at + 7) {
+                    return Ok(u16::from_le_bytes([lo, hi]));
+                }
+            }
+            if len == 0 {
+                break;
+            }
+            at += len as usize;
+        }
+        Err(UsbError::NotTheBootloader(
+            "the device has no DFU functional descriptor".into(),
+        ))
+    }
+
+    /// What `flash` checks before touching the device.
+    pub fn info(&self) -> DeviceInfo<'_> {
+        DeviceInfo {
+            vendor_id: self.device.vendor_id(),
+            product_id: self.device.product_id(),
+            transfer_size: self.transfer_size,
+            flash_layout: &self.layout,
+        }
+    }
+
+    /// Releases the interface and closes the device, ignoring errors (it may be gone).
+    pub async fn close(&mut self) {
+        if self.claimed {
+            let _ = wait(self.device.release_interface(self.interface), true).await;
+            self.claimed = false;
+        }
+        if self.device.opened() {
+            let _ = wait(self.device.close(), true).await;
+        }
+    }
+
+    fn setup(&self, request: u8, value: u16) -> UsbControlTransferParameters {
+        UsbControlTransferParameters::new(
+            self.interface as u16,
+            UsbRecipient::Interface,
+            request,
+            UsbRequestType::Class,
+            value,
+        )
+    }
+}
+
+fn in_bytes(result: web_sys::UsbInTransferResult) -> Result<Vec<u8>, UsbError> {
+    check(result.status())?;
+    Ok(result.data().map_or_else(Vec::new, |view| {
+        Uint8Array::new_with_byte_offset_and_length(
+            &view.buffer(),
+            view.byte_offset() as u32,
+            view.byte_length() as u32,
+        )
+        .to_vec()
+    }))
+}
+
+fn check(status: UsbTransferStatus) -> Result<(), UsbError> {
+    match status {
+        UsbTransferStatus::Ok => Ok(()),
+        UsbTransferStatus::Stall => Err(UsbError::Stall),
+        other => Err(UsbError::Other(format!("transfer status {other:?}"))),
+    }
+}
+
+impl Transport for Dfu {
+    type Error = UsbError;
+
+    async fn control_out(&mut self, request: u8, value: u16, data: &[u8]) -> Result<(), UsbError> {
+        // A copy, not a view of wasm memory that could move before the browser reads it.
+        let data = Uint8Array::from(data);
+        let promise = self
+            .device
+            .control_transfer_out_with_buffer_source(&self.setup(request, value), &data)
+            .map_err(|e| js_error(e, true))?;
+        check(wait(promise, true).await?.status())
+    }
+
+    async fn control_in(
+        &mut self,
+        request: u8,
+        value: u16,
+        buf: &mut [u8],
+    ) -> Result<usize, UsbError> {
+        let length = u16::try_from(buf.len()).unwrap_or(u16::MAX);
+        let promise = self
+            .device
+            .control_transfer_in(&self.setup(request, value), length);
+        let got = in_bytes(wait(promise, true).await?)?;
+        let n = got.len().min(buf.len());
+        buf[..n].copy_from_slice(&got[..n]);
+        Ok(n)
+    }
+
+    async fn sleep_ms(&mut self, ms: u32) {
+        gloo_timers::future::TimeoutFuture::new(ms).await;
+    }
+}

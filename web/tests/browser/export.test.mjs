@@ -1,0 +1,554 @@
+// Browser tests of the Export panel: Debian's chromium, driven by playwright-core, against the
+// release build in dist/ served on loopback (as playground.test.mjs).
+//
+// (a) The page's downloads equal `tinyml export` byte for byte, for each board and format, on
+//     hello_world_int8 and person_detect with the run panel's input; a model too large for a
+//     board's flash is refused in the deploy crate's words.
+// (b) Flashing over WebUSB end to end against a fake `navigator.usb` whose DFU requests are
+//     answered by the real Rust simulator of the STM32F405 bootloader
+//     (`dfuse_simulate --serve`, bridged through page.exposeFunction): afterwards the simulated
+//     flash holds the exported .bin at 0x08000000, and (with qemu-system-arm) boots under QEMU's
+//     netduinoplus2 printing `tinyml run`'s outputs.
+// (c) The error paths: no WebUSB, no device chosen, access denied (the udev rule), unplugged
+//     mid-flash (plain message, everything released, a second attempt succeeds), a device of
+//     another family refused before anything is erased.
+//
+// Usage: node export.test.mjs   (scripts/test sets the variables below)
+//   PLAYGROUND_URL  the served dist/ (http://127.0.0.1:PORT/)
+//   TINYML          path of the release `tinyml` binary
+//   DFUSE_SIM       path of deploy's `dfuse_simulate` example binary
+//   TINYML_SHARED   the shared test data (models/tflm/*.tflite)
+//   ARTIFACTS       where screenshots go (target/browser-artifacts)
+//   CHROMIUM        the browser (/usr/bin/chromium)
+// Prints one line per check and closes with "N passed, N failed, N skipped".
+
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const URL = process.env.PLAYGROUND_URL ?? 'http://127.0.0.1:8099/';
+const TINYML = process.env.TINYML ?? 'target/release/tinyml';
+const DFUSE_SIM = process.env.DFUSE_SIM ?? 'target/release/examples/dfuse_simulate';
+const SHARED = process.env.TINYML_SHARED ?? '../shared';
+const ARTIFACTS = process.env.ARTIFACTS ?? 'target/browser-artifacts';
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+const BOARDS = ['netduinoplus2', 'stm32f411-blackpill', 'stm32f407-discovery'];
+const FORMATS = ['bin', 'hex', 'dfu', 'uf2', 'c'];
+const LAYOUT_F405 = '@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg';
+/** An STM32F103's bootloader-style layout: not an STM32F4 at all. */
+const LAYOUT_F103 = '@Internal Flash  /0x08000000/128*0001Kg';
+const UDEV_RULE = 'SUBSYSTEM=="usb", ATTR{idVendor}=="0483", ATTR{idProduct}=="df11", MODE="0660", TAG+="uaccess"';
+
+fs.mkdirSync(ARTIFACTS, { recursive: true });
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tinyml-export-'));
+const results = { passed: 0, failed: 0, skipped: 0 };
+
+async function check(name, fn) {
+  try {
+    await fn();
+    results.passed++;
+    console.log(`ok      ${name}`);
+  } catch (e) {
+    results.failed++;
+    console.log(`FAILED  ${name}\n        ${String(e?.message ?? e).split('\n').join('\n        ')}`);
+  }
+}
+
+function skip(name, why) {
+  results.skipped++;
+  console.log(`skipped ${name}: ${why}`);
+}
+
+function assertEq(actual, expected, what) {
+  const a = JSON.stringify(actual);
+  const e = JSON.stringify(expected);
+  if (a !== e) throw new Error(`${what}: got ${a}, expected ${e}`);
+}
+
+function assertBytes(actual, expected, what) {
+  if (Buffer.compare(actual, expected) === 0) return;
+  let at = 0;
+  while (at < actual.length && at < expected.length && actual[at] === expected[at]) at++;
+  throw new Error(`${what}: ${actual.length} B vs ${expected.length} B, first difference at byte ${at}`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(ARTIFACTS, `export-${name}.png`), fullPage: true });
+}
+
+/** Deterministic bytes (xorshift32). */
+function someBytes(n, seed) {
+  const out = Buffer.alloc(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** `tinyml export`'s file(s): one Buffer, or for `c` the .cc and the .h. */
+function cliExport(model, board, format, inputFile) {
+  if (format === 'c') {
+    const dir = path.join(tmp, `c-${path.basename(model)}-${board}`);
+    execFileSync(TINYML, ['export', model, '--board', board, '--format', 'c', '--output', dir]);
+    return [fs.readFileSync(path.join(dir, 'model_data.cc')), fs.readFileSync(path.join(dir, 'model_data.h'))];
+  }
+  const out = path.join(tmp, `cli-${path.basename(model)}-${board}.${format}`);
+  execFileSync(TINYML, ['export', model, '--board', board, '--format', format, '--input', inputFile, '--output', out]);
+  return [fs.readFileSync(out)];
+}
+
+async function loadModel(page, file, name = path.basename(file)) {
+  await page.setInputFiles('[data-testid=model-file]', file);
+  await page.waitForFunction(
+    (n) => document.querySelector('[data-testid=summary] h2')?.textContent.startsWith(n)
+      || document.querySelector('[data-testid=load-error]'),
+    name,
+    { timeout: 30000 },
+  );
+  const err = await page.$('[data-testid=load-error]');
+  if (err) throw new Error(`load error: ${await err.textContent()}`);
+  await page.waitForSelector('[data-testid=export-download]');
+}
+
+/** Clicks `selector` and returns the downloaded file's name and bytes. */
+async function downloadOf(page, selector) {
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click(selector)]);
+  return { name: dl.suggestedFilename(), bytes: fs.readFileSync(await dl.path()) };
+}
+
+/** The number of the export whose files the panel lists (0: none yet). */
+async function exportSeq(page) {
+  return page.evaluate(() => Number(document.querySelector('.export-files')?.dataset.seq ?? 0));
+}
+
+/** Exports with the panel's choices; returns the page's file(s) (for c: .cc, .h) and the input. */
+async function pageExport(page, board, format) {
+  await page.selectOption('[data-testid=export-board]', board);
+  await page.selectOption('[data-testid=export-format]', format);
+  if (format === 'c') {
+    const before = await exportSeq(page);
+    await page.click('[data-testid=export-download]');
+    await page.waitForFunction((n) => Number(document.querySelector('.export-files')?.dataset.seq) > n, before, { timeout: 60000 });
+    const cc = await downloadOf(page, '[data-testid=export-file][data-name="model_data.cc"]');
+    const h = await downloadOf(page, '[data-testid=export-file][data-name="model_data.h"]');
+    return { files: [cc.bytes, h.bytes], names: [cc.name, h.name] };
+  }
+  const before = await exportSeq(page);
+  const file = await downloadOf(page, '[data-testid=export-download]');
+  await page.waitForFunction((n) => Number(document.querySelector('.export-files')?.dataset.seq) > n, before);
+  const input = await downloadOf(page, '[data-testid=export-input]');
+  return { files: [file.bytes], names: [file.name], input: input.bytes };
+}
+
+/** The Rust simulator of the STM32F4 bootloader, one request per line. */
+class Simulator {
+  constructor(bin) {
+    this.child = spawn(bin, ['--serve'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.buffer = '';
+    this.waiting = [];
+    this.queue = Promise.resolve();
+    this.child.stdout.setEncoding('utf8');
+    this.child.stdout.on('data', (d) => {
+      this.buffer += d;
+      let i;
+      while ((i = this.buffer.indexOf('\n')) >= 0) {
+        const line = this.buffer.slice(0, i);
+        this.buffer = this.buffer.slice(i + 1);
+        this.waiting.shift()?.(line);
+      }
+    });
+  }
+
+  ask(line) {
+    const answer = this.queue.then(() => new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.child.stdin.write(`${line}\n`);
+    }));
+    this.queue = answer.catch(() => {});
+    return answer;
+  }
+
+  async must(line) {
+    const a = await this.ask(line);
+    if (!a.startsWith('ok')) throw new Error(`simulator: ${line} -> ${a}`);
+    return a.slice(3);
+  }
+
+  close() {
+    this.child.stdin.end();
+  }
+}
+
+/**
+ * The fake `navigator.usb`, run in the page before its scripts: USB-level behaviour here
+ * (descriptors, open/claim bookkeeping, DOMExceptions as Chrome raises them), DFU class requests
+ * forwarded to the simulator through window.__dfuSim. window.__usbScenario says what the next
+ * requestDevice/open should do.
+ */
+function fakeUsb() {
+  const log = [];
+  window.__usbLog = log;
+  const hex = (u8) => Array.from(u8, (b) => b.toString(16).padStart(2, '0')).join('');
+  const unhex = (s) => new Uint8Array((s.match(/../g) ?? []).map((h) => parseInt(h, 16)));
+  const OTHER = ['@Option Bytes  /0x1FFFC000/01*016 e', '@OTP Memory /0x1FFF7800/01*512 e,01*016 e',
+    '@Device Feature/0xFFFF0000/01*004 e'];
+  const gone = () => new DOMException('The device was disconnected.', 'NotFoundError');
+
+  function makeDevice(transferSize, layout) {
+    const alternates = [layout, ...OTHER].map((name, i) => ({
+      alternateSetting: i, interfaceClass: 0xfe, interfaceSubclass: 1, interfaceProtocol: 2,
+      interfaceName: name, endpoints: [],
+    }));
+    const iface = { interfaceNumber: 0, alternate: alternates[0], alternates, claimed: false };
+    const config = { configurationValue: 1, configurationName: null, interfaces: [iface] };
+    const desc = [9, 2, 0, 0, 1, 1, 0, 0xc0, 50];
+    for (const a of alternates) desc.push(9, 4, 0, a.alternateSetting, 0, 0xfe, 1, 2, 4 + a.alternateSetting);
+    desc.push(9, 0x21, 0x0b, 0xff, 0x00, transferSize & 0xff, transferSize >> 8, 0x1a, 0x01);
+    desc[2] = desc.length & 0xff;
+    desc[3] = desc.length >> 8;
+    let unplugged = false;
+    const dev = {
+      vendorId: 0x0483, productId: 0xdf11, productName: 'STM32  BOOTLOADER',
+      manufacturerName: 'STMicroelectronics', serialNumber: 'SIMULATED', opened: false,
+      configuration: null, configurations: [config],
+      async open() {
+        log.push('open');
+        const s = await window.__usbScenario();
+        if (s.open) throw new DOMException('Access denied.', s.open);
+        dev.opened = true;
+      },
+      async close() {
+        log.push('close');
+        dev.opened = false;
+        if (unplugged) throw gone();
+      },
+      async selectConfiguration(v) {
+        log.push(`selectConfiguration ${v}`);
+        if (!dev.opened) throw new DOMException('The device must be opened first.', 'InvalidStateError');
+        dev.configuration = config;
+      },
+      async claimInterface(n) {
+        log.push(`claimInterface ${n}`);
+        if (unplugged) throw gone();
+        iface.claimed = true;
+      },
+      async releaseInterface(n) {
+        log.push(`releaseInterface ${n}`);
+        iface.claimed = false;
+        if (unplugged) throw gone();
+      },
+      async selectAlternateInterface(n, a) {
+        log.push(`selectAlternateInterface ${n} ${a}`);
+        iface.alternate = alternates[a];
+      },
+      async controlTransferIn(setup, length) {
+        if (unplugged) throw gone();
+        if (!dev.opened) throw new DOMException('The device must be opened first.', 'InvalidStateError');
+        if (setup.requestType === 'standard') {
+          if (setup.request === 6 && setup.value >> 8 === 2) {
+            return { status: 'ok', data: new DataView(new Uint8Array(desc.slice(0, length)).buffer) };
+          }
+          return { status: 'stall' };
+        }
+        if (!iface.claimed) throw new DOMException('The interface is not claimed.', 'InvalidStateError');
+        return answer(await window.__dfuSim(`in ${setup.request} ${setup.value} ${length}`));
+      },
+      async controlTransferOut(setup, data) {
+        if (unplugged) throw gone();
+        if (!iface.claimed) throw new DOMException('The interface is not claimed.', 'InvalidStateError');
+        let bytes = new Uint8Array(0);
+        if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
+        else if (data) bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+        const r = answer(await window.__dfuSim(`out ${setup.request} ${setup.value} ${hex(bytes)}`));
+        return { status: r.status, bytesWritten: bytes.length };
+      },
+    };
+    function answer(line) {
+      if (line.startsWith('ok')) return { status: 'ok', data: new DataView(unhex(line.slice(3)).buffer) };
+      if (line === 'err stall') return { status: 'stall' };
+      if (line === 'err disconnected') {
+        unplugged = true;
+        log.push('unplugged');
+        throw new DOMException('A transfer error has occurred.', 'NetworkError');
+      }
+      throw new Error(`simulator: ${line}`);
+    }
+    return dev;
+  }
+
+  const usb = {
+    async requestDevice(options) {
+      log.push('requestDevice');
+      const f = options?.filters?.[0];
+      if (!f || f.vendorId !== 0x0483 || f.productId !== 0xdf11) {
+        throw new DOMException('No device selected.', 'NotFoundError');
+      }
+      const s = await window.__usbScenario();
+      if (s.request) throw new DOMException('No device selected.', s.request);
+      const [size, ...layout] = s.device.split(' ');
+      return makeDevice(Number(size), layout.join(' '));
+    },
+    async getDevices() { return []; },
+    addEventListener() {},
+    removeEventListener() {},
+    onconnect: null,
+    ondisconnect: null,
+  };
+  Object.defineProperty(Navigator.prototype, 'usb', { configurable: true, get: () => usb });
+}
+
+const tflm = path.join(SHARED, 'models', 'tflm');
+const hello = path.join(tflm, 'hello_world_int8.tflite');
+const person = path.join(tflm, 'person_detect.tflite');
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+const context = await browser.newContext({ viewport: { width: 1360, height: 1000 }, acceptDownloads: true });
+const page = await context.newPage();
+const pageErrors = [];
+page.on('pageerror', (e) => pageErrors.push(String(e)));
+page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+
+const sim = new Simulator(DFUSE_SIM);
+const scenario = { request: null, open: null, device: '' };
+await page.exposeFunction('__dfuSim', (line) => sim.ask(line));
+await page.exposeFunction('__usbScenario', () => scenario);
+await page.addInitScript(fakeUsb);
+
+/** A fresh simulated device with this layout (f405, f411 or a layout string). */
+async function plugIn(kind) {
+  const info = await sim.must(`device ${kind}`);
+  scenario.request = null;
+  scenario.open = null;
+  scenario.device = info;
+}
+
+async function flashOnce(page) {
+  await page.evaluate(() => { window.__usbLog.length = 0; });
+  const attempt = Number(await page.$eval('[data-testid=export-panel]', (e) => e.dataset.attempt));
+  await page.click('[data-testid=export-flash]');
+  const done = `[data-testid=flash-status][data-state][data-attempt="${attempt + 1}"]`;
+  await page.waitForSelector(done, { timeout: 120000 });
+  return {
+    state: await page.getAttribute('[data-testid=flash-status]', 'data-state'),
+    text: (await page.textContent(done)).trim(),
+    log: await page.evaluate(() => [...window.__usbLog]),
+  };
+}
+
+await check('the page opens; a model loads and the Export panel shows', async () => {
+  await page.goto(URL);
+  await page.waitForSelector('[data-testid=model-file]');
+  await loadModel(page, hello);
+});
+
+// (a) Downloads equal the CLI's files.
+const models = [
+  { file: hello, slug: 'hello_world_int8', input: 'random' },
+  { file: person, slug: 'person_detect', input: 'file' },
+];
+let helloBin = null;
+let helloInput = null;
+for (const m of models) {
+  const info = JSON.parse(execFileSync(TINYML, ['inspect', '--json', m.file], { encoding: 'utf8' }));
+  const need = info.inputs.reduce((s, t) => s + t.bytes, 0);
+  let input = null;
+  await check(`${m.slug}: the run panel's input goes into the image (${m.input})`, async () => {
+    await loadModel(page, m.file);
+    if (m.input === 'random') {
+      // Zeros first: the carried input is each input's zero point.
+      await page.check('#input-zero');
+      const zero = await pageExport(page, 'netduinoplus2', 'bin');
+      const expected = Buffer.concat(info.inputs.map((t) => Buffer.alloc(t.bytes, t.zero_point & 0xff)));
+      assertBytes(zero.input, expected, 'zero input');
+      await page.check('#input-random');
+      await page.fill('#seed', '7');
+      await page.dispatchEvent('#seed', 'change');
+    } else {
+      await page.setInputFiles('[data-testid=input-file]', { name: 'input.bin', mimeType: 'application/octet-stream', buffer: someBytes(need, 99) });
+      await page.waitForSelector('[data-testid=input-file-name]');
+    }
+    const e = await pageExport(page, 'netduinoplus2', 'bin');
+    input = e.input;
+    assertEq(input.length, need, 'input bytes');
+    if (m.input === 'file') assertBytes(input, someBytes(need, 99), 'carried input equals the file');
+  });
+  if (!input) continue;
+  const inputFile = path.join(tmp, `${m.slug}-input.bin`);
+  fs.writeFileSync(inputFile, input);
+  for (const board of BOARDS) {
+    for (const format of FORMATS) {
+      await check(`${m.slug} ${board} ${format}: the page's download equals tinyml export`, async () => {
+        const got = await pageExport(page, board, format);
+        const want = cliExport(m.file, board, format, inputFile);
+        assertEq(got.files.length, want.length, 'files');
+        want.forEach((w, i) => assertBytes(got.files[i], w, got.names[i]));
+        if (format !== 'c') {
+          const stem = path.basename(m.file, '.tflite');
+          assertEq(got.names[0], `${stem}-${board}.${format}`, 'file name');
+          assertBytes(got.input, input, 'the same input each time');
+        }
+        if (m.slug === 'hello_world_int8' && board === 'netduinoplus2' && format === 'bin') {
+          helloBin = got.files[0];
+          helloInput = inputFile;
+        }
+      });
+    }
+  }
+  await shot(page, m.slug);
+}
+
+await check('a model too large for the Black Pill\'s flash is refused with both figures, in the deploy crate\'s words', async () => {
+  // person_detect with 100 KB of trailing bytes (ignored by the engine), as firmware/qemu_check.py.
+  const padded = path.join(tmp, 'person_detect_padded.tflite');
+  fs.writeFileSync(padded, Buffer.concat([fs.readFileSync(person), Buffer.alloc(100 * 1024)]));
+  const r = spawnSync(TINYML, ['export', padded, '--board', 'stm32f411-blackpill', '--format', 'bin',
+    '--output', path.join(tmp, 'refused.bin')], { encoding: 'utf8' });
+  if (r.status === 0) throw new Error('the CLI accepted it');
+  const words = r.stderr.trim().replace(/^tinyml: /, '').replace(`${padded}: `, '');
+  if (!/flash: its slot needs [\d,]+ B but the firmware leaves [\d,]+ B of the [\d,]+ B flash/.test(words)) {
+    throw new Error(`CLI: ${words}`);
+  }
+  await loadModel(page, padded);
+  await page.selectOption('[data-testid=export-board]', 'stm32f411-blackpill');
+  await page.selectOption('[data-testid=export-format]', 'bin');
+  await page.click('[data-testid=export-download]');
+  await page.waitForSelector('[data-testid=export-error]', { timeout: 60000 });
+  assertEq((await page.textContent('[data-testid=export-error]')).trim(), words, 'refusal');
+  await shot(page, 'refused');
+});
+
+// (b) and (c): flashing over the fake WebUSB, against the simulator.
+await check('flash: no device chosen says so plainly', async () => {
+  await loadModel(page, hello);
+  await page.check('#input-random');
+  await page.fill('#seed', '7');
+  await page.dispatchEvent('#seed', 'change');
+  await page.selectOption('[data-testid=export-board]', 'netduinoplus2');
+  await plugIn('f405');
+  scenario.request = 'NotFoundError';
+  const r = await flashOnce(page);
+  assertEq(r.state, 'failed', 'state');
+  if (!r.text.startsWith('No device was chosen')) throw new Error(r.text);
+  assertEq(r.log, ['requestDevice'], 'USB calls');
+});
+
+await check('flash: access denied shows the Linux udev rule, and nothing stays open', async () => {
+  await plugIn('f405');
+  scenario.open = 'SecurityError';
+  const r = await flashOnce(page);
+  assertEq(r.state, 'failed', 'state');
+  if (!r.text.startsWith('Access to the device was denied')) throw new Error(r.text);
+  assertEq((await page.textContent('[data-testid=udev-rule]')).trim(), UDEV_RULE, 'udev rule');
+  // open() failed: nothing was opened or claimed, so nothing needs letting go.
+  assertEq(r.log, ['requestDevice', 'open'], 'USB calls');
+  await shot(page, 'access-denied');
+});
+
+for (const [kind, what] of [['f411', 'an STM32F411 (512 KB)'], [LAYOUT_F103, 'an STM32F103 layout']]) {
+  await check(`flash: ${what} when netduinoplus2 is chosen is refused before erasing`, async () => {
+    await plugIn(kind);
+    const r = await flashOnce(page);
+    assertEq(r.state, 'failed', 'state');
+    if (!r.text.includes('this image is for netduinoplus2 (STM32F405RG, 1024 KB flash)')) throw new Error(r.text);
+    const stats = await sim.must('stats');
+    assertEq(stats, 'erased= left_to=none', 'simulator');
+    if (!(r.log.includes('releaseInterface 0') && r.log.includes('close'))) throw new Error(`not released: ${r.log}`);
+  });
+}
+
+async function flashAndCompare(slug) {
+  const r = await flashOnce(page);
+  if (r.state !== 'done') throw new Error(r.text);
+  if (!r.text.startsWith('Flashed netduinoplus2')) throw new Error(r.text);
+  const stats = await sim.must('stats');
+  if (!stats.endsWith('left_to=0x08000000')) throw new Error(`did not leave DFU to 0x08000000: ${stats}`);
+  const dump = path.join(tmp, `${slug}-flash.bin`);
+  await sim.must(`save ${dump}`);
+  const flash = fs.readFileSync(dump);
+  assertBytes(flash.subarray(0, helloBin.length), helloBin, 'simulated flash vs the exported .bin');
+  // Sectors past the image are untouched (the simulator fills them with 0x5A).
+  if (flash[flash.length - 1] !== 0x5a) throw new Error('the last sector was erased');
+  return dump;
+}
+
+let flashed = null;
+await check('flash: unplugged mid-write says so plainly and releases everything; a retry succeeds', async () => {
+  if (!helloBin) throw new Error('no exported .bin to compare with');
+  await plugIn('f405');
+  await sim.must('unplug 60');
+  const first = flashOnce(page);
+  await page.waitForSelector('[data-testid=flash-progress]', { timeout: 60000 });
+  const r = await first;
+  assertEq(r.state, 'failed', 'state');
+  if (!r.text.startsWith('The board was disconnected while flashing')) throw new Error(r.text);
+  const after = r.log.slice(r.log.indexOf('unplugged'));
+  if (!(after.includes('releaseInterface 0') && after.includes('close'))) throw new Error(`after the unplug: ${after}`);
+  await shot(page, 'unplugged');
+  // Plugged in again (BOOT0 still high): the same flash, a fresh USB session.
+  await sim.must('replug');
+  flashed = await flashAndCompare('retry');
+});
+
+await check('flash: end to end, the simulated flash holds the exported .bin', async () => {
+  if (!helloBin) throw new Error('no exported .bin to compare with');
+  await plugIn('f405');
+  flashed = await flashAndCompare('fresh');
+  await shot(page, 'flashed');
+});
+
+const qemu = spawnSync('qemu-system-arm', ['--version']).status === 0;
+if (!qemu) {
+  skip('the flashed image boots under QEMU', 'qemu-system-arm is not installed');
+} else {
+  await check('the flashed image boots under QEMU netduinoplus2 and prints tinyml run\'s outputs', async () => {
+    if (!flashed) throw new Error('nothing was flashed');
+    const info = JSON.parse(execFileSync(TINYML, ['inspect', '--json', hello], { encoding: 'utf8' }));
+    const outs = info.outputs.map((_, i) => path.join(tmp, `run-out${i}.bin`));
+    execFileSync(TINYML, ['run', hello, '--input', helloInput, ...outs.flatMap((f) => ['--output', f])]);
+    const r = spawnSync('qemu-system-arm', ['-M', 'netduinoplus2', '-nographic', '-monitor', 'none',
+      '-semihosting-config', 'enable=on,target=native', '-icount', 'shift=0',
+      '-device', `loader,file=${flashed},addr=0x08000000`], { encoding: 'utf8', timeout: 60000 });
+    assertEq(r.status, 0, `QEMU exit (${(r.stdout ?? '').trim().split('\n').slice(-2).join(' | ')})`);
+    const lines = r.stdout.replace(/\r/g, '').split('\n');
+    outs.forEach((f, i) => {
+      const line = lines.find((l) => l.startsWith(`tinyml: output${i} `));
+      assertEq(line, `tinyml: output${i} ${fs.readFileSync(f).toString('hex')}`, `output ${i}`);
+    });
+  });
+}
+
+await check('no WebUSB in this browser: a plain message', async () => {
+  const plain = await context.newPage();
+  await plain.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'usb', { configurable: true, get: () => undefined });
+  });
+  await plain.goto(URL);
+  await loadModel(plain, hello);
+  await plain.click('[data-testid=export-flash]');
+  await plain.waitForSelector('[data-testid=flash-status][data-state=failed]');
+  const text = (await plain.textContent('[data-testid=flash-status]')).trim();
+  if (!text.startsWith('This browser has no WebUSB')) throw new Error(text);
+  await plain.close();
+});
+
+await check('no page errors', async () => {
+  assertEq(pageErrors, [], 'page errors');
+});
+
+sim.close();
+await browser.close();
+fs.rmSync(tmp, { recursive: true, force: true });
+console.log(`${results.passed} passed, ${results.failed} failed, ${results.skipped} skipped`);
+process.exit(results.failed === 0 ? 0 : 1);
