@@ -95,8 +95,10 @@ pub fn ExportPanel(props: &ExportPanelProps) -> Html {
                 (Some(Purpose::Download), Some(Ok(report))) => {
                     busy.set(None);
                     let made = make_links(&report);
-                    if let [only] = &made[..] {
-                        click_download(only);
+                    // One file saves at once; the C array's two are links to click (browsers
+                    // hold back a second download that no click asked for).
+                    if let ([_], Some(first)) = (&report.files[..], made.first()) {
+                        click_download(first);
                     }
                     revoke(&links.1);
                     links.set((seq, made));
@@ -258,8 +260,12 @@ pub fn ExportPanel(props: &ExportPanelProps) -> Html {
     };
 
     let export_result = match &state.export {
-        Some(Err(e)) => html! { <p class="error" data-testid="export-error">{ e }</p> },
-        Some(Ok(r)) => html! { <p class="muted" data-testid="export-summary">{ &r.summary }</p> },
+        Some(Err(e)) => {
+            html! { <p class="error" data-testid="export-error" data-seq={state.export_seq.to_string()}>{ e }</p> }
+        }
+        Some(Ok(r)) => {
+            html! { <p class="muted" data-testid="export-summary" data-seq={state.export_seq.to_string()}>{ &r.summary }</p> }
+        }
         None => html! {},
     };
     let fetch_problem = match &*fetch_error {

@@ -94,14 +94,20 @@ function someBytes(n, seed) {
 
 /** `tinyml export`'s file(s): one Buffer, or for `c` the .cc and the .h. */
 function cliExport(model, board, format, inputFile) {
+  const run = (args) => {
+    const r = spawnSync(TINYML, ['export', model, '--board', board, '--format', format, ...args], { encoding: 'utf8' });
+    // "tinyml: /path/model.tflite: the model does not fit ..." -> the deploy crate's words.
+    return r.status === 0 ? null : r.stderr.trim().replace(/^tinyml: /, '').replace(`${model}: `, '');
+  };
   if (format === 'c') {
     const dir = path.join(tmp, `c-${path.basename(model)}-${board}`);
-    execFileSync(TINYML, ['export', model, '--board', board, '--format', 'c', '--output', dir]);
-    return [fs.readFileSync(path.join(dir, 'model_data.cc')), fs.readFileSync(path.join(dir, 'model_data.h'))];
+    const error = run(['--output', dir]);
+    if (error) return { error };
+    return { files: [fs.readFileSync(path.join(dir, 'model_data.cc')), fs.readFileSync(path.join(dir, 'model_data.h'))] };
   }
   const out = path.join(tmp, `cli-${path.basename(model)}-${board}.${format}`);
-  execFileSync(TINYML, ['export', model, '--board', board, '--format', format, '--input', inputFile, '--output', out]);
-  return [fs.readFileSync(out)];
+  const error = run(['--input', inputFile, '--output', out]);
+  return error ? { error } : { files: [fs.readFileSync(out)] };
 }
 
 async function loadModel(page, file, name = path.basename(file)) {
@@ -123,28 +129,61 @@ async function downloadOf(page, selector) {
   return { name: dl.suggestedFilename(), bytes: fs.readFileSync(await dl.path()) };
 }
 
-/** The number of the export whose files the panel lists (0: none yet). */
+/** The number of the last export the panel shows (0: none yet). */
 async function exportSeq(page) {
-  return page.evaluate(() => Number(document.querySelector('.export-files')?.dataset.seq ?? 0));
+  return page.evaluate(() => Math.max(0, ...['.export-files', '[data-testid=export-error]', '[data-testid=export-summary]']
+    .map((q) => Number(document.querySelector(q)?.dataset.seq ?? 0))));
 }
 
-/** Exports with the panel's choices; returns the page's file(s) (for c: .cc, .h) and the input. */
-async function pageExport(page, board, format) {
+/** The bytes behind one of the panel's file links (its blob: URL), read in the page. */
+async function linkBytes(page, selector) {
+  const b64 = await page.$eval(selector, async (a) => {
+    const bytes = new Uint8Array(await (await fetch(a.href)).arrayBuffer());
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(s);
+  });
+  return Buffer.from(b64, 'base64');
+}
+
+/**
+ * Exports with the panel's choices; returns the page's file(s) (for c: .cc, .h), their names
+ * and the carried input. With `save`, the file comes through a real browser download (the
+ * button's for one file, the links' for the C array's two); otherwise it is read from the links
+ * the panel lists (browsers hold back many downloads in a row that no click asked for).
+ */
+async function pageExport(page, board, format, save = false) {
   await page.selectOption('[data-testid=export-board]', board);
   await page.selectOption('[data-testid=export-format]', format);
-  if (format === 'c') {
-    const before = await exportSeq(page);
-    await page.click('[data-testid=export-download]');
-    await page.waitForFunction((n) => Number(document.querySelector('.export-files')?.dataset.seq) > n, before, { timeout: 60000 });
-    const cc = await downloadOf(page, '[data-testid=export-file][data-name="model_data.cc"]');
-    const h = await downloadOf(page, '[data-testid=export-file][data-name="model_data.h"]');
-    return { files: [cc.bytes, h.bytes], names: [cc.name, h.name] };
-  }
   const before = await exportSeq(page);
-  const file = await downloadOf(page, '[data-testid=export-download]');
-  await page.waitForFunction((n) => Number(document.querySelector('.export-files')?.dataset.seq) > n, before);
-  const input = await downloadOf(page, '[data-testid=export-input]');
-  return { files: [file.bytes], names: [file.name], input: input.bytes };
+  let saved = null;
+  if (save && format !== 'c') {
+    saved = await downloadOf(page, '[data-testid=export-download]');
+  } else {
+    await page.click('[data-testid=export-download]');
+  }
+  await page.waitForFunction((n) => Number(document.querySelector('.export-files')?.dataset.seq) > n
+    || Number(document.querySelector('[data-testid=export-error]')?.dataset.seq) > n, before, { timeout: 60000 });
+  const refused = await page.$('[data-testid=export-error]');
+  if (refused) return { error: (await refused.textContent()).trim() };
+  const links = await page.$$eval('[data-testid=export-file]', (as) => as.map((a) => a.dataset.name));
+  const files = [];
+  for (const name of links) {
+    const selector = `[data-testid=export-file][data-name="${name}"]`;
+    if (save && format === 'c') {
+      const d = await downloadOf(page, selector);
+      assertEq(d.name, name, 'downloaded name');
+      files.push(d.bytes);
+    } else {
+      files.push(await linkBytes(page, selector));
+    }
+  }
+  if (saved) {
+    assertEq(saved.name, links[0], 'downloaded name');
+    assertBytes(saved.bytes, files[0], 'the download and the link');
+  }
+  const input = format === 'c' ? null : await linkBytes(page, '[data-testid=export-input]');
+  return { files, names: links, input };
 }
 
 /** The Rust simulator of the STM32F4 bootloader, one request per line. */
@@ -369,7 +408,7 @@ for (const m of models) {
     if (m.input === 'random') {
       // Zeros first: the carried input is each input's zero point.
       await page.check('#input-zero');
-      const zero = await pageExport(page, 'netduinoplus2', 'bin');
+      const zero = await pageExport(page, 'netduinoplus2', 'bin', true);
       const expected = Buffer.concat(info.inputs.map((t) => Buffer.alloc(t.bytes, t.zero_point & 0xff)));
       assertBytes(zero.input, expected, 'zero input');
       await page.check('#input-random');
@@ -390,10 +429,16 @@ for (const m of models) {
   for (const board of BOARDS) {
     for (const format of FORMATS) {
       await check(`${m.slug} ${board} ${format}: the page's download equals tinyml export`, async () => {
-        const got = await pageExport(page, board, format);
+        // Real downloads for the first model's first board; the rest read the same links.
+        const got = await pageExport(page, board, format, m.slug === 'hello_world_int8' && board === BOARDS[0]);
         const want = cliExport(m.file, board, format, inputFile);
-        assertEq(got.files.length, want.length, 'files');
-        want.forEach((w, i) => assertBytes(got.files[i], w, got.names[i]));
+        if (want.error || got.error) {
+          // Refused by both, in the same words (person_detect and its input on the Black Pill).
+          assertEq(got.error, want.error, 'refusal');
+          return;
+        }
+        assertEq(got.files.length, want.files.length, 'files');
+        want.files.forEach((w, i) => assertBytes(got.files[i], w, got.names[i]));
         if (format !== 'c') {
           const stem = path.basename(m.file, '.tflite');
           assertEq(got.names[0], `${stem}-${board}.${format}`, 'file name');
@@ -413,8 +458,12 @@ await check('a model too large for the Black Pill\'s flash is refused with both 
   // person_detect with 100 KB of trailing bytes (ignored by the engine), as firmware/qemu_check.py.
   const padded = path.join(tmp, 'person_detect_padded.tflite');
   fs.writeFileSync(padded, Buffer.concat([fs.readFileSync(person), Buffer.alloc(100 * 1024)]));
+  // The page carries the run panel's input (zeros here); so does the CLI.
+  const info = JSON.parse(execFileSync(TINYML, ['inspect', '--json', person], { encoding: 'utf8' }));
+  const zeros = path.join(tmp, 'person_detect_zeros.bin');
+  fs.writeFileSync(zeros, Buffer.concat(info.inputs.map((t) => Buffer.alloc(t.bytes, t.zero_point & 0xff))));
   const r = spawnSync(TINYML, ['export', padded, '--board', 'stm32f411-blackpill', '--format', 'bin',
-    '--output', path.join(tmp, 'refused.bin')], { encoding: 'utf8' });
+    '--input', zeros, '--output', path.join(tmp, 'refused.bin')], { encoding: 'utf8' });
   if (r.status === 0) throw new Error('the CLI accepted it');
   const words = r.stderr.trim().replace(/^tinyml: /, '').replace(`${padded}: `, '');
   if (!/flash: its slot needs [\d,]+ B but the firmware leaves [\d,]+ B of the [\d,]+ B flash/.test(words)) {
