@@ -155,3 +155,161 @@ fn constant_tensor_values_come_from_the_model() {
     };
     assert_eq!(v.data.raw, bytes[off..off + len]);
 }
+
+/// A small template for `board` (a fake firmware of 256 bytes), as deploy's own tests make.
+fn template_blob(board: &'static tinyml_deploy::board::Board, slot_capacity: u32) -> Vec<u8> {
+    let code: Vec<u8> = (0..=255u8).collect();
+    tinyml_deploy::template::Template {
+        board,
+        load_address: board.flash_origin,
+        code: &code,
+        slot_address: board.flash_origin + 0x4000,
+        slot_capacity,
+        arena_capacity: 64 * 1024,
+    }
+    .to_blob()
+}
+
+fn export(
+    session: &mut Session,
+    board: &str,
+    format: &str,
+    template: Vec<u8>,
+    input: InputChoice,
+) -> Result<tinyml_web::protocol::ExportReport, String> {
+    match session.handle(
+        Request::Export {
+            board: board.into(),
+            format: format.into(),
+            template,
+            input,
+        },
+        &HostClock(Instant::now()),
+    ) {
+        Response::Exported(r) => r,
+        other => panic!("wrong answer {other:?}"),
+    }
+}
+
+#[test]
+fn export_is_deploys_file_with_the_run_panels_input() {
+    use tinyml_deploy::board::NETDUINOPLUS2;
+    use tinyml_deploy::format::Format;
+    let bytes = model_bytes("hello_world_int8.tflite");
+    let model = Model::load(&bytes).expect("load");
+    let arena = Interpreter::arena_bytes(&model).expect("arena");
+    let mut session = Session::default();
+    load(
+        &mut session,
+        "models/hello_world_int8.tflite",
+        bytes.clone(),
+    );
+    let blob = template_blob(&NETDUINOPLUS2, 16 * 1024);
+    let template = tinyml_deploy::template::Template::parse(&blob).expect("template");
+
+    // Zeros are the input's zero point (-128 for hello_world's int8 input).
+    let r = export(
+        &mut session,
+        "netduinoplus2",
+        "dfu",
+        blob.clone(),
+        InputChoice::Zero,
+    )
+    .expect("export");
+    assert_eq!(r.input, [0x80]);
+    let (image, file) =
+        tinyml_deploy::export_flash_file(&template, &model, arena, Some(&[0x80]), Format::Dfu)
+            .expect("direct");
+    assert_eq!(r.files.len(), 1);
+    assert_eq!(r.files[0].name, "hello_world_int8-netduinoplus2.dfu");
+    assert_eq!(r.files[0].bytes, file);
+    let segments: Vec<(u32, Vec<u8>)> = image
+        .segments
+        .into_iter()
+        .map(|s| (s.address, s.data))
+        .collect();
+    assert_eq!(r.segments, segments);
+
+    // A file's bytes go in as they are; a file of the wrong size is refused.
+    let r = export(
+        &mut session,
+        "netduinoplus2",
+        "bin",
+        blob.clone(),
+        InputChoice::Bytes(vec![7]),
+    )
+    .expect("export");
+    assert_eq!(r.input, [7]);
+    let e = export(
+        &mut session,
+        "netduinoplus2",
+        "bin",
+        blob.clone(),
+        InputChoice::Bytes(vec![7, 7]),
+    )
+    .unwrap_err();
+    assert!(
+        e.starts_with("the input file has 2 B; the model's inputs take 1 B"),
+        "{e}"
+    );
+
+    // Another board's template, an unknown format, a slot too small: plain refusals.
+    let e = export(
+        &mut session,
+        "stm32f407-discovery",
+        "bin",
+        blob.clone(),
+        InputChoice::Zero,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e,
+        "the firmware template is netduinoplus2's, not stm32f407-discovery's"
+    );
+    let e = export(
+        &mut session,
+        "netduinoplus2",
+        "elf",
+        blob,
+        InputChoice::Zero,
+    )
+    .unwrap_err();
+    assert_eq!(e, "unknown format \"elf\"");
+    let e = export(
+        &mut session,
+        "netduinoplus2",
+        "bin",
+        template_blob(&NETDUINOPLUS2, 1024),
+        InputChoice::Zero,
+    )
+    .unwrap_err();
+    assert!(
+        e.starts_with("the model does not fit netduinoplus2's flash: its slot needs "),
+        "{e}"
+    );
+    assert!(
+        e.ends_with("but the firmware leaves 1,024 B of the 1,048,576 B flash for it"),
+        "{e}"
+    );
+
+    // The C array: the model alone, named after the file as `tinyml export` names it.
+    let r = export(
+        &mut session,
+        "netduinoplus2",
+        "c",
+        Vec::new(),
+        InputChoice::Zero,
+    )
+    .expect("c");
+    let (header, source) = tinyml_deploy::format::c_array::export(
+        "hello_world_int8.tflite",
+        &bytes,
+        arena,
+        &NETDUINOPLUS2,
+    );
+    let names: Vec<&str> = r.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["model_data.cc", "model_data.h"]);
+    assert_eq!(r.files[0].bytes, source.into_bytes());
+    assert_eq!(r.files[1].bytes, header.into_bytes());
+    assert!(r.segments.is_empty() && r.input.is_empty());
+}

@@ -118,7 +118,8 @@ pub fn ExportPanel(props: &ExportPanelProps) -> Html {
                 }
                 (Some(Purpose::Flash), _) => {
                     // The export failed (its message shows): let go of the device.
-                    if let Some(mut dfu) = device.borrow_mut().take() {
+                    let taken = device.borrow_mut().take();
+                    if let Some(mut dfu) = taken {
                         wasm_bindgen_futures::spawn_local(async move { dfu.close().await });
                     }
                     flash_status.set(FlashStatus::Idle);
@@ -233,7 +234,8 @@ pub fn ExportPanel(props: &ExportPanelProps) -> Html {
                     Ok(dfu) => {
                         *device.borrow_mut() = Some(dfu);
                         if !start_export(Purpose::Flash, board, "bin").await {
-                            if let Some(mut dfu) = device.borrow_mut().take() {
+                            let taken = device.borrow_mut().take();
+                            if let Some(mut dfu) = taken {
                                 dfu.close().await;
                             }
                             flash_status.set(FlashStatus::Idle);
