@@ -351,7 +351,7 @@ pub fn ExportPanel(props: &ExportPanelProps) -> Html {
                     { if *busy == Some(Purpose::Download) { "Exporting…" } else { "Download" } }
                 </button>
                 { " " }
-                <button id="export-flash" data-testid="export-flash" onclick={onflash} disabled={busy.is_some()}
+                <button class="secondary" id="export-flash" data-testid="export-flash" onclick={onflash} disabled={busy.is_some()}
                     title="Write the image to an STM32 in DFU mode (BOOT0 high) over WebUSB">
                     { if *busy == Some(Purpose::Flash) { "Flashing…" } else { "Flash over WebUSB" } }
                 </button>

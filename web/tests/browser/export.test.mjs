@@ -76,7 +76,7 @@ function assertBytes(actual, expected, what) {
 }
 
 async function shot(page, name) {
-  await page.screenshot({ path: path.join(ARTIFACTS, `export-${name}.png`), fullPage: true });
+  await page.locator('#export').screenshot({ path: path.join(ARTIFACTS, `export-${name}.png`) });
 }
 
 /** Deterministic bytes (xorshift32). */
