@@ -1,6 +1,7 @@
 //! The board this build is for (the `board-*` feature): its facts from `tinyml-deploy`'s table,
 //! its UART and where the UART's pins are.
 
+#[cfg(not(feature = "chip-stm32f4"))]
 use tinyml_deploy::board::Board;
 
 use crate::serial::Serial;

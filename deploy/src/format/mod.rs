@@ -84,3 +84,29 @@ impl Format {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::board::{BOARDS, NETDUINOPLUS2, PICO, QEMU_M0};
+
+    #[test]
+    fn each_loader_gets_the_files_it_reads() {
+        let takes = |board: &Board| -> Vec<&str> {
+            FORMATS
+                .iter()
+                .filter(|f| f.unsuitable_for(board).is_none())
+                .map(|f| f.name())
+                .collect()
+        };
+        assert_eq!(takes(&NETDUINOPLUS2), ["bin", "hex", "dfu", "uf2", "c"]);
+        assert_eq!(takes(&PICO), ["bin", "uf2", "c"]);
+        assert_eq!(takes(&QEMU_M0), ["bin", "c"]);
+        assert!(Format::Hex
+            .unsuitable_for(&PICO)
+            .is_some_and(|why| why.contains("RPI-RP2")));
+        for board in BOARDS {
+            assert!(Format::C.unsuitable_for(board).is_none());
+        }
+    }
+}

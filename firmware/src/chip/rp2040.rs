@@ -22,7 +22,7 @@ const _: () = assert!(XOSC_HZ * PLL_FBDIV / PLL_POSTDIV1 / PLL_POSTDIV2 == SYS_H
 /// baud, 0.006 % fast), rounded as the datasheet's §4.2.7.1 says.
 const BAUD_DIV_X128: u32 = 8 * SYS_HZ / 115_200;
 const IBRD: u32 = BAUD_DIV_X128 >> 7;
-const FBRD: u32 = ((BAUD_DIV_X128 & 0x7f) + 1) / 2;
+const FBRD: u32 = (BAUD_DIV_X128 & 0x7f).div_ceil(2);
 
 /// Takes blocks out of reset and waits until they are.
 fn unreset(mask: u32) {
