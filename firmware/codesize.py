@@ -98,6 +98,11 @@ def main():
             f"{sum(results[b][1].get(c, 0) for c in crates):,} B" for b in BOARDS) + " |")
     rest = lambda b: sum(v for k, v in results[b][1].items() if k not in seen)
     print("| anonymous constants (strings, tables: mostly the engine's) and other | " + " | ".join(f"{rest(b):,} B" for b in BOARDS) + " |")
+    # Bytes in flash sections that no symbol covers (the thumbv6m build names fewer of its
+    # constants than the thumbv7em one).
+    unnamed = lambda b: results[b][0] - sum(results[b][1].values())
+    print("| not covered by any symbol (constants the linker left unnamed, padding) | "
+          + " | ".join(f"{unnamed(b):,} B" for b in BOARDS) + " |")
     return 0
 
 

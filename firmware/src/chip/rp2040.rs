@@ -83,9 +83,15 @@ impl Uart0 {
     pub fn init() -> Uart0 {
         init_clocks();
         unreset(resets::IO_BANK0 | resets::PADS_BANK0 | resets::UART0);
-        // GP1 (RX): input enabled, pulled up so an unconnected line reads idle.
-        pads_bank0::gpio(1).write((1 << 6) | (1 << 3));
-        pads_bank0::gpio(0).write(1 << 6);
+        // Both pads: input enabled, output not disabled (the rest, Schmitt trigger and 4 mA
+        // drive, stays at its reset value, as the SDK's gpio_set_function leaves it). GP1
+        // (RX) pulled up rather than down, so an unconnected line reads idle.
+        for pin in [0, 1] {
+            set(pads_bank0::gpio(pin)).write(1 << 6);
+            clear(pads_bank0::gpio(pin)).write(1 << 7);
+        }
+        clear(pads_bank0::gpio(1)).write(1 << 2);
+        set(pads_bank0::gpio(1)).write(1 << 3);
         io_bank0::gpio_ctrl(0).write(2);
         io_bank0::gpio_ctrl(1).write(2);
         uart0::IBRD.write(IBRD);
