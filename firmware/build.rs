@@ -11,6 +11,8 @@ fn main() {
         "netduinoplus2",
         "stm32f411-blackpill",
         "stm32f407-discovery",
+        "pico",
+        "qemu-m0",
     ];
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     for board in boards {

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Proves that `tinyml export` images run the model on an emulated STM32F405 exactly as the host
-engine does.
+"""Proves that `tinyml export` images run the model on an emulated STM32F405 (Cortex-M4F) and on
+an emulated Cortex-M0 exactly as the host engine does.
 
 For each model: makes a deterministic input, runs `tinyml run` on it, exports firmware images
 with that input for every board, boots each under QEMU's netduinoplus2 machine (an STM32F405;
@@ -10,6 +10,11 @@ the pin set-up), and requires
 - QEMU to exit 0 through semihosting within the timeout,
 - every `tinyml: outputN <hex>` line to equal the host's output N,
 - `tinyml: done ... arena=<bytes>` to equal `tinyml inspect --json`'s arena_bytes.
+
+The same is required of the Cortex-M0 (thumbv6m) build, the Raspberry Pi Pico's target and profile:
+each model exported for `qemu-m0` boots under QEMU's microbit machine (nRF51822, Cortex-M0) with its
+flash and SRAM enlarged to 1 MB and 256 KB. The Pico's UF2 export must hold the bytes of its .bin
+at 0x10000000 with the RP2040 family ID, and the Pico's refusals (hex, dfu, too big) are checked.
 
 An image exported without an input is sent two inputs over the emulated USART1 and must answer
 both with the host's outputs. With --dfuse-sim (deploy's `dfuse_simulate` example), each DfuSe export is also written through
@@ -45,6 +50,12 @@ FLASH = 0x08000000
 
 QEMU = ["qemu-system-arm", "-M", "netduinoplus2", "-nographic", "-monitor", "none",
         "-semihosting-config", "enable=on,target=native", "-icount", "shift=0"]
+# The Cortex-M0: QEMU's microbit (nRF51822) with the memories of firmware/memory/qemu-m0.x.
+QEMU_M0 = ["qemu-system-arm", "-M", "microbit", "-global", "nrf51-soc.flash-size=1048576",
+           "-global", "nrf51-soc.sram-size=262144"] + QEMU[3:]
+M0_FLASH = 0x00000000
+PICO_FLASH = 0x10000000
+UF2_STM32F4, UF2_RP2040 = 0x57755A57, 0xE48BFF56
 
 passed, failed = 0, 0
 
@@ -77,11 +88,11 @@ def make_input(name, inputs):
     return data
 
 
-def boot(image_args, timeout):
+def boot(image_args, timeout, qemu=QEMU):
     """Boots an image under QEMU; returns (exit code, printed lines, seconds)."""
     start = time.monotonic()
     try:
-        p = run(QEMU + image_args, timeout=timeout)
+        p = run(qemu + image_args, timeout=timeout)
     except subprocess.TimeoutExpired as e:
         out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
         return None, out.replace("\r", "").splitlines(), time.monotonic() - start
@@ -104,13 +115,13 @@ def parse(lines):
     return outputs, done, ops
 
 
-def serve_over_uart(image, inputs, timeout):
-    """Boots an image that carries no input, sends each input over USART1 (QEMU's serial on
+def serve_over_uart(image, inputs, timeout, qemu=QEMU, flash=FLASH):
+    """Boots an image that carries no input, sends each input over the UART (QEMU's serial on
     stdio; no -nographic, whose multiplexer would eat 0x01 bytes), and returns the output
     lines of each answer."""
-    cmd = [a for a in QEMU if a != "-nographic"]
+    cmd = [a for a in qemu if a != "-nographic"]
     cmd += ["-display", "none", "-serial", "stdio",
-            "-device", f"loader,file={image},addr=0x{FLASH:08x}"]
+            "-device", f"loader,file={image},addr=0x{flash:08x}"]
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     deadline = time.monotonic() + timeout
     pending = b""
@@ -145,12 +156,12 @@ def serve_over_uart(image, inputs, timeout):
     return answers
 
 
-def uf2_memory(data):
+def uf2_memory(data, family=UF2_STM32F4):
     memory = {}
     for at in range(0, len(data), 512):
         words = struct.unpack_from("<8I", data, at)
         assert words[0] == 0x0A324655 and words[1] == 0x9E5D5157 and words[2] & 0x2000
-        assert words[7] == 0x57755A57, "family is not STM32F4"
+        assert words[7] == family, f"family is not 0x{family:08x}"
         memory[words[3]] = data[at + 32: at + 32 + words[4]]
     return memory
 
@@ -213,6 +224,52 @@ def main():
                 got, detail = None, str(e)
             check(f"{name} netduinoplus2: two inputs sent over USART1 get the host's outputs",
                   got == [expected, expected2], f"firmware {detail} host {[expected, expected2]}")
+            bare = os.path.join(work, name + ".uart.qemu-m0.bin")
+            r = run([tinyml, "export", model, "--board", "qemu-m0", "--format", "bin",
+                     "--output", bare])
+            try:
+                answers = serve_over_uart(bare, [data, second], args.timeout, QEMU_M0, M0_FLASH)
+                got = [parse(a)[0] for a in answers]
+                detail = str(got)
+            except (TimeoutError, EOFError) as e:
+                got, detail = None, str(e)
+            check(f"{name} qemu-m0: two inputs sent over the UART get the host's outputs",
+                  got == [expected, expected2], f"firmware {detail} host {[expected, expected2]}")
+
+        # The Cortex-M0 build (thumbv6m, the Pico's target and profile) on QEMU's Cortex-M0.
+        m0 = os.path.join(work, f"{name}.qemu-m0.bin")
+        r = run([tinyml, "export", model, "--board", "qemu-m0", "--format", "bin",
+                 "--input", inp, "--output", m0])
+        if check(f"{name} qemu-m0: export bin", r.returncode == 0, r.stderr.strip()):
+            code, lines, secs = boot(["-device", f"loader,file={m0},addr=0x{M0_FLASH:08x}"],
+                                     args.timeout, QEMU_M0)
+            outputs, done, ops = parse(lines)
+            check(f"{name} qemu-m0 (Cortex-M0): QEMU exits 0 ({secs:.1f} s)", code == 0,
+                  f"exit {code}: {' | '.join(lines[-3:])}")
+            check(f"{name} qemu-m0 (Cortex-M0): outputs equal tinyml run", outputs == expected,
+                  f"firmware {outputs} host {expected}")
+            check(f"{name} qemu-m0 (Cortex-M0): arena equals inspect's arena_bytes",
+                  done is not None and done["arena"] == info["arena_bytes"],
+                  f"firmware {done and done['arena']} inspect {info['arena_bytes']}")
+            if done:
+                counts.setdefault(name, {})["qemu-m0"] = dict(
+                    done, ops=ops, image_bytes=os.path.getsize(m0))
+
+        # The Pico: UF2 (drag and drop) holds the .bin's bytes at 0x10000000, RP2040 family.
+        stem = os.path.join(work, f"{name}.pico")
+        r1 = run([tinyml, "export", model, "--board", "pico", "--format", "uf2",
+                  "--input", inp, "--output", stem + ".uf2"])
+        r2 = run([tinyml, "export", model, "--board", "pico", "--format", "bin",
+                  "--input", inp, "--output", stem + ".bin"])
+        if check(f"{name} pico: export uf2 and bin", r1.returncode == 0 and r2.returncode == 0,
+                 (r1.stderr + r2.stderr).strip()):
+            image = open(stem + ".bin", "rb").read()
+            memory = uf2_memory(open(stem + ".uf2", "rb").read(), UF2_RP2040)
+            rebuilt = bytearray(b"\xff" * (len(image) + 256))
+            for address, chunk in memory.items():
+                rebuilt[address - PICO_FLASH: address - PICO_FLASH + len(chunk)] = chunk
+            check(f"{name} pico: UF2 blocks (RP2040 family) equal the .bin at 0x10000000",
+                  bytes(rebuilt[:len(image)]) == image)
 
         for board in BOARDS:
             stem = os.path.join(work, f"{name}.{board}")
@@ -304,6 +361,21 @@ def main():
     r = run([tinyml, "export", padded, "--board", "netduinoplus2", "--format", "bin",
              "--output", os.path.join(work, "fits.bin")])
     check("the same model fits the 1 MB netduinoplus2", r.returncode == 0, r.stderr.strip())
+    # The Pico's 2 MB: person_detect with 1.8 MB of trailing bytes.
+    padded2 = os.path.join(work, "person_detect_padded2.tflite")
+    open(padded2, "wb").write(open(person, "rb").read() + bytes(1800 * 1024))
+    r = run([tinyml, "export", padded2, "--board", "pico", "--format", "uf2",
+             "--output", os.path.join(work, "refused.uf2")])
+    check("a model too big for the Pico's 2 MB flash is refused with both figures",
+          r.returncode != 0 and re.search(r"pico's flash: its slot needs [\d,]+ B but the firmware leaves [\d,]+ B of the 2,097,152 B", r.stderr),
+          r.stderr.strip())
+    # Formats the Pico's boot ROM and the emulator do not read.
+    hello = os.path.join(args.models, REQUIRED[0] + ".tflite")
+    for board, fmt in [("pico", "hex"), ("pico", "dfu"), ("qemu-m0", "uf2")]:
+        r = run([tinyml, "export", hello, "--board", board, "--format", fmt,
+                 "--output", os.path.join(work, f"refused.{board}.{fmt}")])
+        check(f"{board} refuses --format {fmt} and says what it takes",
+              r.returncode != 0 and f"no {fmt} export for {board}:" in r.stderr, r.stderr.strip())
 
     # Too big for the SRAM: one RELU over 160,000 int8 values needs a 320 KB arena.
     try:
@@ -321,11 +393,17 @@ def main():
         check("a model too big for the SRAM is refused with both figures",
               r.returncode != 0 and re.search(r"SRAM: its arena needs [\d,]+ B but the firmware leaves [\d,]+ B", r.stderr),
               r.stderr.strip())
+        r = run([tinyml, "export", big, "--board", "pico", "--format", "uf2",
+                 "--output", os.path.join(work, "refused2.uf2")])
+        check("a model too big for the Pico's SRAM is refused with both figures",
+              r.returncode != 0 and re.search(r"pico's SRAM: its arena needs [\d,]+ B but the firmware leaves [\d,]+ B of the 270,336 B", r.stderr),
+              r.stderr.strip())
     except ImportError as e:
         print(f"skip SRAM refusal check (no oracle packages: {e})")
 
     print()
-    print("QEMU netduinoplus2, -icount shift=0: instructions per inference (SysTick-derived)")
+    print("QEMU netduinoplus2 (Cortex-M4F) and microbit (qemu-m0, Cortex-M0), -icount shift=0: "
+          "instructions per inference (SysTick-derived)")
     for name, boards in counts.items():
         line = "  ".join(f"{b}={v['count']:,}" for b, v in boards.items())
         print(f"  {name}: {line}  arena={next(iter(boards.values()))['arena']:,} B")

@@ -72,13 +72,15 @@ enum Command {
     ///
     /// The image is the firmware template built for the board with the model (and the --input,
     /// run at boot) in its model slot. It prints the outputs, per-op cycle counts and the arena
-    /// size over USART1 at 115200 baud. Formats: bin (raw, for 0x08000000), hex (Intel HEX),
-    /// dfu (DfuSe, for dfu-util and the ROM bootloader), uf2, c (model_data.cc/.h; --output is
-    /// the .cc file or a folder).
+    /// size over the board's UART (USART1; UART0 on GP0/GP1 on the Pico) at 115200 baud.
+    /// Formats: bin (raw, from the flash origin), hex (Intel HEX), dfu (DfuSe, for dfu-util and
+    /// the ROM bootloader), uf2 (the Pico's RPI-RP2 drive), c (model_data.cc/.h; --output is
+    /// the .cc file or a folder). The Pico takes uf2, bin and c.
     Export {
         /// The .tflite file.
         model: PathBuf,
-        /// netduinoplus2 (also QEMU's machine), stm32f411-blackpill or stm32f407-discovery.
+        /// netduinoplus2 (also QEMU's machine), stm32f411-blackpill, stm32f407-discovery, pico, or
+        /// qemu-m0 (QEMU's Cortex-M0 microbit machine, enlarged; not a board).
         #[arg(long)]
         board: String,
         /// bin, hex, dfu, uf2 or c.

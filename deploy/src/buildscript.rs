@@ -2,10 +2,11 @@
 //! writes the blobs and a `templates.rs` that embeds them, so that the CLI and the page embed
 //! the same images made from the same sources at every build, never committed.
 //!
-//! For each board this runs `cargo build --profile <its firmware_profile> --features
-//! board-<name>` inside `firmware/`
-//! (its own workspace: target thumbv7em-none-eabihf from firmware/.cargo/config.toml, target
-//! directory firmware/target), then turns the ELF into a template blob with [`crate::elf`].
+//! For each board this runs `cargo build --profile <its firmware_profile> --target <its
+//! firmware_target> --features board-<name>` inside `firmware/` (its own workspace and
+//! firmware/.cargo/config.toml, target directory firmware/target): thumbv7em-none-eabihf for the
+//! STM32F4 boards, thumbv6m-none-eabi for the Pico and the micro:bit. Then it turns the ELF into
+//! a template blob with [`crate::elf`].
 //!
 //! The nested cargo shares the calling build's jobserver (CARGO_MAKEFLAGS), so it takes no
 //! more CPUs than the outer `-j`. Variables that cargo sets for build scripts and that would
@@ -76,7 +77,8 @@ pub fn write_firmware_templates(root: &Path, out_dir: &Path) -> Vec<PathBuf> {
     for board in BOARDS {
         let mut cmd = Command::new(&cargo);
         cmd.current_dir(&firmware)
-            .args(["build", "--profile", board.firmware_profile, "--features"])
+            .args(["build", "--profile", board.firmware_profile])
+            .args(["--target", board.firmware_target, "--features"])
             .arg(format!("board-{}", board.name))
             .arg("--target-dir")
             .arg(&target_dir);
@@ -99,11 +101,12 @@ pub fn write_firmware_templates(root: &Path, out_dir: &Path) -> Vec<PathBuf> {
         assert!(
             status.success(),
             "building the firmware for {} failed (see above); it needs the \
-             thumbv7em-none-eabihf target: rustup target add thumbv7em-none-eabihf",
-            board.name
+             {target} target: rustup target add {target}",
+            board.name,
+            target = board.firmware_target
         );
         let elf_path: PathBuf = target_dir
-            .join("thumbv7em-none-eabihf")
+            .join(board.firmware_target)
             .join(board.firmware_profile)
             .join("tinyml-firmware");
         let elf = std::fs::read(&elf_path)

@@ -50,6 +50,13 @@ pub fn export_flash_file(
     input: Option<&[u8]>,
     format: format::Format,
 ) -> Result<(image::FlashImage, alloc::vec::Vec<u8>), DeployError> {
+    if let Some(why) = format.unsuitable_for(template.board) {
+        return Err(DeployError::FormatNotForBoard {
+            board: template.board.name,
+            format: format.name(),
+            why,
+        });
+    }
     let spec = slot::SlotSpec::from_model(model, arena_bytes, input)?;
     let image = template.patch(&spec)?;
     let file = format
@@ -102,6 +109,15 @@ pub enum DeployError {
     TooLarge,
     /// The C array is not a flash image.
     NotAFlashFormat,
+    /// The board's loader does not read this format.
+    FormatNotForBoard {
+        /// The board.
+        board: &'static str,
+        /// The format's name.
+        format: &'static str,
+        /// What the board takes instead.
+        why: &'static str,
+    },
     /// An embedded firmware template is damaged (a build problem, not the user's).
     BadTemplate(&'static str),
     /// The firmware ELF cannot be read.
@@ -160,6 +176,9 @@ impl fmt::Display for DeployError {
             DeployError::TooLarge => write!(f, "a size does not fit 32 bits"),
             DeployError::NotAFlashFormat => {
                 write!(f, "the C array holds the model, not a flash image")
+            }
+            DeployError::FormatNotForBoard { board, format, why } => {
+                write!(f, "no {format} export for {board}: {why}")
             }
             DeployError::BadTemplate(what) => {
                 write!(f, "the embedded firmware template is damaged ({what})")

@@ -1,9 +1,10 @@
 //! # tinyml-firmware
 //!
 //! The firmware template `tinyml export` patches: on an STM32F4 board (or QEMU's
-//! `netduinoplus2`) it reads the model from the flash model slot, lays it out in the SRAM left
-//! after the firmware's own statics, runs it on the input carried in the slot, and prints over
-//! USART1 (115200 8N1), one line each:
+//! `netduinoplus2`), a Raspberry Pi Pico (RP2040), or QEMU's Cortex-M0 `microbit` machine,
+//! it reads the model from the flash model slot, lays it out in the SRAM left after the
+//! firmware's own statics, runs it on the input carried in the slot, and prints over the
+//! board's UART (USART1 or UART0, 115200 8N1), one line each:
 //!
 //! ```text
 //! tinyml: output0 <lowercase hex of output tensor 0>      (output1, ... for more outputs)
@@ -11,19 +12,24 @@
 //! tinyml: done cycles=<DWT cycle count> arena=<bytes> stack=<bytes>
 //! ```
 //!
-//! Under QEMU, whose DWT cycle counter reads 0, a `tinyml: clock ...` line says so and the counts
-//! are `instructions=`, measured with SysTick (src/clock.rs). Then, under an emulator or with a
-//! debugger attached, it exits through semihosting (status 0 on success); on a board on its
-//! own it waits for more inputs on USART1 RX (raw bytes, all inputs back to back) and answers
-//! each with the same lines.
+//! Where the counts do not come from the DWT cycle counter (under QEMU, which does not emulate
+//! it, and on the Cortex-M0/M0+, which has none), a `tinyml: clock ...` line says where they
+//! come from; under QEMU they are `instructions=`, measured with SysTick (src/clock.rs). Then,
+//! under an emulator or with a debugger attached, it exits through semihosting (status 0 on
+//! success); on a board on its own it waits for more inputs on the UART's RX (raw bytes, all
+//! inputs back to back) and answers each with the same lines.
+//!
+//! The same sources build for every board; src/board.rs, src/chip/ and src/hw/ hold what
+//! differs (the UART, clocks, register addresses), memory/<board>.x the memory map.
 
 #![no_std]
 #![no_main]
 
 mod board;
+mod chip;
 mod clock;
 mod hw;
-mod usart;
+mod serial;
 
 use core::fmt::Write as _;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -33,7 +39,7 @@ use tinyml_deploy::slot::{Slot, SlotError};
 use tinyml_engine::{Interpreter, Model, OpEvent, Profiler};
 
 use crate::clock::Clock;
-use crate::usart::Usart1;
+use crate::serial::Serial;
 
 /// Ops whose times are kept for the report; later ones are counted but not listed.
 const MAX_LISTED_OPS: usize = 96;
@@ -105,21 +111,16 @@ impl Profiler for OpTimes {
 
 #[entry]
 fn main() -> ! {
-    let mut serial = Usart1::init(board::USART1_PINS);
+    let mut serial = board::serial();
     // `take` fails only if called twice; this is its one call.
     let Some(core) = cortex_m::Peripherals::take() else {
         halt(false, false)
     };
-    let clock = Clock::start(core.DCB, core.DWT, core.SYST);
-    let debugger = cortex_m::peripheral::DCB::is_debugger_attached();
-    let exit = clock.emulated() || debugger;
+    let clock = Clock::start(core);
+    let exit = clock.emulated() || board::debugger_attached();
     SEMIHOSTING_EXIT.store(exit, Ordering::Relaxed);
-    if clock.emulated() {
-        let _ = writeln!(
-            serial,
-            "tinyml: clock systick: the DWT cycle counter reads 0 (emulator), so counts are \
-             instructions from SysTick at 168 MHz, exact under qemu -icount shift=0 (to within 6)"
-        );
+    if let Some(note) = clock.note() {
+        let _ = writeln!(serial, "tinyml: clock {note}");
     }
     let ok = match run(&mut serial, clock, exit) {
         Ok(()) => true,
@@ -132,8 +133,8 @@ fn main() -> ! {
 }
 
 /// Loads the slot's model, runs the carried input, then (on a board on its own) inputs from
-/// USART1.
-fn run(serial: &mut Usart1, clock: Clock, exit_after_input: bool) -> Result<(), Failure> {
+/// the UART.
+fn run(serial: &mut Serial, clock: Clock, exit_after_input: bool) -> Result<(), Failure> {
     let slot = Slot::parse(hw::model_slot())?;
     let model = Model::load(slot.model)?;
     let arena = hw::take_arena().unwrap_or(&mut []);
@@ -172,7 +173,8 @@ fn run(serial: &mut Usart1, clock: Clock, exit_after_input: bool) -> Result<(), 
     }
     let _ = writeln!(
         serial,
-        "tinyml: ready for {input_bytes}-byte inputs on USART1"
+        "tinyml: ready for {input_bytes}-byte inputs on {}",
+        board::UART_NAME
     );
     loop {
         for i in 0..interpreter.input_count() {
@@ -186,7 +188,7 @@ fn run(serial: &mut Usart1, clock: Clock, exit_after_input: bool) -> Result<(), 
 
 /// Runs one inference and prints its outputs, per-op counts and totals.
 fn invoke_and_report(
-    serial: &mut Usart1,
+    serial: &mut Serial,
     clock: Clock,
     interpreter: &mut Interpreter<'_, '_>,
 ) -> Result<(), Failure> {
@@ -248,11 +250,7 @@ fn halt(ok: bool, exit: bool) -> ! {
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    let mut serial = Usart1::steal();
+    let mut serial = Serial(board::Port::steal());
     let _ = writeln!(serial, "tinyml: panic: {info}");
-    let emulated = cortex_m::peripheral::DWT::cycle_count() == 0;
-    halt(
-        false,
-        emulated || cortex_m::peripheral::DCB::is_debugger_attached(),
-    )
+    halt(false, SEMIHOSTING_EXIT.load(Ordering::Relaxed))
 }

@@ -13,6 +13,7 @@ use crate::components::load_panel::LoadPanel;
 use crate::components::memory_view::MemoryView;
 use crate::components::model_summary::ModelSummary;
 use crate::components::run_panel::RunPanel;
+use crate::demos::{self, Demo, DemoProps};
 use crate::protocol::{InputChoice, Request, Response};
 use crate::state::{Action, GalleryEntry, InputKind, Selection, State};
 use crate::worker::EngineWorker;
@@ -26,6 +27,16 @@ const GALLERY_JSON: &str = "gallery.json";
 #[function_component]
 pub fn App() -> Html {
     let state = use_reducer(State::default);
+    let view = use_state(current_view);
+    // Back/forward and typed fragments switch the view too.
+    {
+        let view = view.clone();
+        use_effect_with((), move |_| {
+            let listener = web_sys::window()
+                .map(|w| gloo_events_listener(&w, "hashchange", move || view.set(current_view())));
+            move || drop(listener)
+        });
+    }
 
     let bridge: Rc<WorkerBridge<EngineWorker>> = {
         let dispatcher = state.dispatcher();
@@ -40,7 +51,7 @@ pub fn App() -> Html {
                         Response::Exported(r) => Action::FinishExport(r),
                     })
                 })
-                .spawn(&worker_url())
+                .spawn(&asset_url(WORKER_JS))
         })
     };
 
@@ -142,13 +153,26 @@ pub fn App() -> Html {
                       its arena plan and where the time goes. Everything runs here, in your \
                       browser: the engine in a Web Worker, nothing sent anywhere."}
                 </p>
-                <nav>
-                    <a href="#model">{"Model"}</a>
-                    <a href="#memory">{"Memory"}</a>
-                    <a href="#run">{"Run"}</a>
-                    <a href="#export">{"Export"}</a>
+                <nav class="views" data-testid="views">
+                    <a href="#/" data-testid="nav-playground" class={classes!((*view == View::Playground).then_some("current"))}>{"Playground"}</a>
+                    { for Demo::ALL.into_iter().map(|d| html! {
+                        <a href={format!("#/{}", d.slug())} data-testid={format!("nav-{}", d.slug())}
+                           class={classes!((*view == View::Demo(d)).then_some("current"))}>{ d.title() }</a>
+                    }) }
                 </nav>
+                if *view == View::Playground {
+                    <nav>
+                        <a href="#model">{"Model"}</a>
+                        <a href="#memory">{"Memory"}</a>
+                        <a href="#run">{"Run"}</a>
+                        <a href="#export">{"Export"}</a>
+                    </nav>
+                }
             </header>
+            if let View::Demo(demo) = *view {
+                { demo_board_bar(&state, &dispatch) }
+                { demos::view(demo, DemoProps { board, budget: state.budget() }) }
+            } else {
             <div class="columns">
                 <LoadPanel
                     gallery={state.gallery.clone()}
@@ -205,6 +229,7 @@ pub fn App() -> Html {
                     <ExportPanel state={state.clone()} onrequest={send} />
                 </section>
             }
+            }
             <footer>
                 {"TinyML Playground: the tinyml-engine, bit-exact with TensorFlow Lite Micro's \
                   reference kernels, compiled to WebAssembly."}
@@ -213,15 +238,94 @@ pub fn App() -> Html {
     }
 }
 
-/// The worker script's absolute URL, resolved against the document's base (gloo resolves a
-/// relative path against the page's own address, which is wrong when the page is served as
-/// `/playground` without a trailing slash and `<base>` says `/playground/`).
-fn worker_url() -> String {
+/// What the page shows: the playground or one demo (the URL fragment: `#/sine`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// Load, fit, graph, memory, run.
+    Playground,
+    /// A demo page.
+    Demo(Demo),
+}
+
+/// The view the location's fragment names (`#/digits`); in-page anchors (`#memory`) and
+/// anything unknown mean the playground.
+fn current_view() -> View {
+    let hash = web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default();
+    hash.strip_prefix("#/")
+        .and_then(Demo::from_slug)
+        .map_or(View::Playground, View::Demo)
+}
+
+/// Calls `f` on every `event` of `target` until the returned guard is dropped.
+fn gloo_events_listener(
+    target: &web_sys::EventTarget,
+    event: &'static str,
+    f: impl Fn() + 'static,
+) -> impl Drop {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    struct Guard {
+        target: web_sys::EventTarget,
+        event: &'static str,
+        closure: Closure<dyn Fn()>,
+    }
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            let _ = self.target.remove_event_listener_with_callback(
+                self.event,
+                self.closure.as_ref().unchecked_ref(),
+            );
+        }
+    }
+    let closure = Closure::<dyn Fn()>::new(f);
+    let _ = target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
+    Guard {
+        target: target.clone(),
+        event,
+        closure,
+    }
+}
+
+/// The demos' board choice: the same board and reserve as the playground's panel.
+fn demo_board_bar(state: &State, dispatch: &Callback<Action>) -> Html {
+    let board = state.board();
+    let onchange = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |e: Event| {
+            let select: web_sys::HtmlSelectElement = e.target_unchecked_into();
+            dispatch.emit(Action::SelectBoard(select.value()));
+        })
+    };
+    html! {
+        <div class="demo-board panel">
+            <label>{"Board "}
+                <select data-testid="demo-board" {onchange}>
+                    { for crate::boards::BOARDS.iter().map(|b| html! {
+                        <option value={b.id} selected={b.id == board.id}>
+                            { format!("{} ({}, {} KB SRAM)", b.name, b.mcu, b.sram / 1024) }
+                        </option>
+                    }) }
+                </select>
+            </label>
+            <span class="hint">
+                { format!(" Every model on this page runs in a {} arena: the board's SRAM minus {} kept for stack and application.",
+                    crate::format::bytes(state.budget()), crate::format::bytes(state.reserve)) }
+            </span>
+        </div>
+    }
+}
+
+/// The absolute URL of a file served beside the page, resolved against the document's base
+/// (gloo resolves a relative path against the page's own address, which is wrong when the page
+/// is served as `/playground` without a trailing slash and `<base>` says `/playground/`).
+pub fn asset_url(name: &str) -> String {
     let base = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.base_uri().ok().flatten());
-    base.and_then(|b| web_sys::Url::new_with_base(WORKER_JS, &b).ok())
-        .map_or_else(|| WORKER_JS.to_string(), |u| u.href())
+    base.and_then(|b| web_sys::Url::new_with_base(name, &b).ok())
+        .map_or_else(|| name.to_string(), |u| u.href())
 }
 
 async fn fetch_gallery() -> Option<Vec<GalleryEntry>> {

@@ -12,6 +12,7 @@ pub mod cost;
 pub mod format;
 pub mod graph;
 pub mod protocol;
+pub mod runner;
 pub mod session;
 pub mod values;
 
@@ -19,6 +20,10 @@ pub mod values;
 pub mod app;
 #[cfg(target_arch = "wasm32")]
 pub mod components;
+#[cfg(target_arch = "wasm32")]
+pub mod demos;
+#[cfg(target_arch = "wasm32")]
+pub mod runner_worker;
 #[cfg(target_arch = "wasm32")]
 pub mod state;
 #[cfg(target_arch = "wasm32")]

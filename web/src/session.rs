@@ -68,6 +68,14 @@ impl Session {
             .ok_or_else(|| format!("unknown board {board:?}"))?;
         let format_kind =
             Format::by_name(format).ok_or_else(|| format!("unknown format {format:?}"))?;
+        // The CLI's refusal, in its words (`tinyml export`).
+        if let Some(why) = format_kind.unsuitable_for(board) {
+            return Err(format!(
+                "no {} export for {}: {why}",
+                format_kind.name(),
+                board.name
+            ));
+        }
         let model = self.model()?;
         let err = |e: tinyml_engine::Error| e.to_string();
         let arena_bytes = Interpreter::arena_bytes(&model).map_err(err)?;
@@ -161,75 +169,11 @@ impl Session {
         Model::load(&self.bytes).map_err(|e| e.to_string())
     }
 
-    /// Checks and plans the model; everything the page shows about it.
     fn describe(&self, clock: &dyn Clock) -> Result<ModelReport, String> {
-        let start = clock.now_ms();
-        let model = self.model()?;
-        let arena_bytes = Interpreter::arena_bytes(&model).map_err(|e| e.to_string())?;
-        let mut arena = vec![0u8; arena_bytes];
-        let interp = Interpreter::new(&model, &mut arena).map_err(|e| e.to_string())?;
-        let load_ms = clock.now_ms() - start;
-        let usage = interp.usage();
-        let err = |e: tinyml_engine::Error| e.to_string();
-
-        let mut subgraphs = Vec::new();
-        for sg in 0..model.subgraph_count() {
-            let mut tensors = Vec::new();
-            for t in 0..model.tensor_count(sg).map_err(err)? {
-                tensors.push(tensor_report(&model.tensor(sg, t).map_err(err)?));
-            }
-            let mut ops = Vec::new();
-            for i in 0..model.op_count(sg).map_err(err)? {
-                let op = model.op(sg, i).map_err(err)?;
-                ops.push(OpReport {
-                    index: i as u32,
-                    op: op.name().to_string(),
-                    version: op.version,
-                    inputs: ints(op.inputs().map_err(err)?)?,
-                    outputs: ints(op.outputs().map_err(err)?)?,
-                    macs: interp.op_macs(sg, i).map_err(err)?,
-                });
-            }
-            subgraphs.push(SubgraphReport {
-                tensors,
-                ops,
-                inputs: ints(model.inputs(sg).map_err(err)?)?,
-                outputs: ints(model.outputs(sg).map_err(err)?)?,
-            });
+        if self.bytes.is_empty() {
+            return Err("no model loaded".into());
         }
-        let mut plan = Vec::new();
-        for i in 0..interp.plan_len() {
-            let e = interp.plan_entry(i).map_err(err)?;
-            if matches!(e.kind, BufferKind::Unused | BufferKind::Const) {
-                continue;
-            }
-            plan.push(PlanItem {
-                subgraph: e.subgraph,
-                index: e.index,
-                kind: e.kind.name().to_string(),
-                offset: e.offset,
-                size: e.size,
-                first: e.first,
-                last: e.last,
-            });
-        }
-        Ok(ModelReport {
-            name: self.name.clone(),
-            file_bytes: self.bytes.len(),
-            description: model
-                .description()
-                .map_err(err)?
-                .map(|d| String::from_utf8_lossy(d).into_owned()),
-            load_ms,
-            arena_bytes,
-            activations: usage.activations,
-            persistent: usage.persistent,
-            state: usage.state,
-            scratch: usage.scratch,
-            steps: usage.steps,
-            subgraphs,
-            plan,
-        })
+        describe(&self.name, &self.bytes, clock)
     }
 
     /// Lays the model out in exactly `budget` bytes; the bytes it uses.
@@ -322,9 +266,80 @@ impl Session {
     }
 }
 
+/// Checks and plans a model; everything the page shows about it, all of it the engine's figures.
+pub fn describe(name: &str, bytes: &[u8], clock: &dyn Clock) -> Result<ModelReport, String> {
+    let start = clock.now_ms();
+    let model = Model::load(bytes).map_err(|e| e.to_string())?;
+    let arena_bytes = Interpreter::arena_bytes(&model).map_err(|e| e.to_string())?;
+    let mut arena = vec![0u8; arena_bytes];
+    let interp = Interpreter::new(&model, &mut arena).map_err(|e| e.to_string())?;
+    let load_ms = clock.now_ms() - start;
+    let usage = interp.usage();
+    let err = |e: tinyml_engine::Error| e.to_string();
+
+    let mut subgraphs = Vec::new();
+    for sg in 0..model.subgraph_count() {
+        let mut tensors = Vec::new();
+        for t in 0..model.tensor_count(sg).map_err(err)? {
+            tensors.push(tensor_report(&model.tensor(sg, t).map_err(err)?));
+        }
+        let mut ops = Vec::new();
+        for i in 0..model.op_count(sg).map_err(err)? {
+            let op = model.op(sg, i).map_err(err)?;
+            ops.push(OpReport {
+                index: i as u32,
+                op: op.name().to_string(),
+                version: op.version,
+                inputs: ints(op.inputs().map_err(err)?)?,
+                outputs: ints(op.outputs().map_err(err)?)?,
+                macs: interp.op_macs(sg, i).map_err(err)?,
+            });
+        }
+        subgraphs.push(SubgraphReport {
+            tensors,
+            ops,
+            inputs: ints(model.inputs(sg).map_err(err)?)?,
+            outputs: ints(model.outputs(sg).map_err(err)?)?,
+        });
+    }
+    let mut plan = Vec::new();
+    for i in 0..interp.plan_len() {
+        let e = interp.plan_entry(i).map_err(err)?;
+        if matches!(e.kind, BufferKind::Unused | BufferKind::Const) {
+            continue;
+        }
+        plan.push(PlanItem {
+            subgraph: e.subgraph,
+            index: e.index,
+            kind: e.kind.name().to_string(),
+            offset: e.offset,
+            size: e.size,
+            first: e.first,
+            last: e.last,
+        });
+    }
+    Ok(ModelReport {
+        name: name.to_string(),
+        file_bytes: bytes.len(),
+        description: model
+            .description()
+            .map_err(err)?
+            .map(|d| String::from_utf8_lossy(d).into_owned()),
+        load_ms,
+        arena_bytes,
+        activations: usage.activations,
+        persistent: usage.persistent,
+        state: usage.state,
+        scratch: usage.scratch,
+        steps: usage.steps,
+        subgraphs,
+        plan,
+    })
+}
+
 /// A zeroed arena of `budget` bytes, or plain words when the browser cannot give that much (a
 /// custom board with gigabytes of SRAM must not abort the worker).
-fn arena(budget: usize) -> Result<Vec<u8>, String> {
+pub(crate) fn arena(budget: usize) -> Result<Vec<u8>, String> {
     let mut arena = Vec::new();
     arena.try_reserve_exact(budget).map_err(|_| {
         format!(
@@ -371,7 +386,7 @@ fn ints(v: tinyml_engine::format::flatbuf::Vector<'_>) -> Result<Vec<i32>, Strin
         .collect()
 }
 
-fn tensor_report(t: &TensorInfo<'_>) -> TensorReport {
+pub(crate) fn tensor_report(t: &TensorInfo<'_>) -> TensorReport {
     TensorReport {
         index: t.index,
         name: String::from_utf8_lossy(t.name).into_owned(),
@@ -387,7 +402,7 @@ fn tensor_report(t: &TensorInfo<'_>) -> TensorReport {
     }
 }
 
-fn tensor_data(t: &TensorInfo<'_>, raw: Vec<u8>) -> TensorData {
+pub(crate) fn tensor_data(t: &TensorInfo<'_>, raw: Vec<u8>) -> TensorData {
     TensorData {
         tensor: t.index,
         dtype: t.dtype.name().to_string(),

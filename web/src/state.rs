@@ -18,6 +18,9 @@ pub struct GalleryEntry {
     pub path: String,
     /// File size.
     pub bytes: usize,
+    /// The model directory's card (`models/sine/card.json`), if it has one.
+    #[serde(default)]
+    pub card: Option<String>,
 }
 
 /// What the details panel shows.

@@ -266,6 +266,11 @@ fn export_is_deploys_file_with_the_run_panels_input() {
         e,
         "the firmware template is netduinoplus2's, not stm32f407-discovery's"
     );
+    let e = export(&mut session, "pico", "hex", blob.clone(), InputChoice::Zero).unwrap_err();
+    assert!(
+        e.starts_with("no hex export for pico: the RP2040 boot ROM takes uf2"),
+        "{e}"
+    );
     let e = export(
         &mut session,
         "netduinoplus2",

@@ -10,7 +10,7 @@
 //! scaling.
 
 use super::fft::Complex16;
-use super::{msb32, msb64, FrontendError, Result, MAX_CHANNELS, MAX_SPECTRUM};
+use super::{FrontendError, Result, MAX_CHANNELS, MAX_SPECTRUM};
 
 /// Fractional bits of the channel weights (`kFilterbankBits`).
 pub const FILTERBANK_BITS: u32 = 12;
@@ -202,61 +202,105 @@ impl Filterbank {
     }
 }
 
-/// TFLM's `Sqrt32`: bit-by-bit integer square root, then rounded up when the remainder
-/// exceeds the root (unless the root is already 0xFFFF).
+/// TFLM's `Sqrt32`: the integer square root, rounded up when the remainder exceeds the root
+/// (unless the root is already 0xFFFF).
+///
+/// TFLM finds the root digit by digit; the remainder it is left with is `num - floor_sqrt²`.
+/// `isqrt` gives the same floor root in a few operations and the same remainder test gives the
+/// same rounding (checked against the digit-by-digit form in the tests).
 pub fn sqrt32(num: u32) -> u32 {
-    if num == 0 {
-        return 0;
+    let root = num.isqrt();
+    let rest = num - root * root;
+    if rest > root && root != 0xFFFF {
+        root + 1
+    } else {
+        root
     }
-    let mut num = num;
-    let mut res: u32 = 0;
-    let max_bit_number = (32 - msb32(num)) | 1;
-    let mut bit: u32 = 1 << (31 - max_bit_number);
-    let iterations = (31 - max_bit_number) / 2 + 1;
-    for _ in 0..iterations {
-        if num >= res.wrapping_add(bit) {
-            num -= res.wrapping_add(bit);
-            res = (res >> 1) + bit;
-        } else {
-            res >>= 1;
-        }
-        bit >>= 2;
-    }
-    if num > res && res != 0xFFFF {
-        res += 1;
-    }
-    res
 }
 
 /// TFLM's `Sqrt64`: [`sqrt32`] when the value fits in 32 bits (TFLM's shortcut, kept for
-/// bit-exactness), otherwise the same algorithm on 64 bits, truncated to `u32`.
+/// bit-exactness: its rounding cap differs), otherwise the same rounded root on 64 bits,
+/// truncated to `u32`.
 pub fn sqrt64(num: u64) -> u32 {
     if num >> 32 == 0 {
         return sqrt32(num as u32);
     }
-    let mut num = num;
-    let mut res: u64 = 0;
-    let max_bit_number = (64 - msb64(num)) | 1;
-    let mut bit: u64 = 1 << (63 - max_bit_number);
-    let iterations = (63 - max_bit_number) / 2 + 1;
-    for _ in 0..iterations {
-        if num >= res.wrapping_add(bit) {
-            num -= res.wrapping_add(bit);
-            res = (res >> 1) + bit;
-        } else {
-            res >>= 1;
-        }
-        bit >>= 2;
-    }
-    if num > res && res != 0xFFFF_FFFF {
-        res += 1;
-    }
-    res as u32
+    let root = num.isqrt();
+    let rest = num - root * root;
+    (if rest > root && root != 0xFFFF_FFFF {
+        root + 1
+    } else {
+        root
+    }) as u32
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// TFLM's digit-by-digit `Sqrt64` (and `Sqrt32` below 2^32), kept as the reference the
+    /// `isqrt` form must equal everywhere.
+    fn digit_by_digit(num: u64) -> u32 {
+        if num == 0 {
+            return 0;
+        }
+        let small = num >> 32 == 0;
+        let (width, cap) = if small {
+            (32, 0xFFFF)
+        } else {
+            (64, 0xFFFF_FFFF)
+        };
+        let mut num = num;
+        let mut res: u64 = 0;
+        let msb = if small {
+            32 - (num as u32).leading_zeros()
+        } else {
+            64 - num.leading_zeros()
+        };
+        let max_bit_number = (width - msb) | 1;
+        let mut bit: u64 = 1 << (width - 1 - max_bit_number);
+        let mut iterations = (width - 1 - max_bit_number) / 2 + 1;
+        while iterations > 0 {
+            iterations -= 1;
+            if num >= res + bit {
+                num -= res + bit;
+                res = (res >> 1) + bit;
+            } else {
+                res >>= 1;
+            }
+            bit >>= 2;
+        }
+        if num > res && res != cap {
+            res += 1;
+        }
+        res as u32
+    }
+
+    #[test]
+    fn isqrt_rounding_equals_tflms_digit_by_digit_root() {
+        let mut values: Vec<u64> = (0..70_000).collect();
+        for r in [1u64, 2, 255, 256, 65_535, 65_536, 1 << 20, 4_294_967_295] {
+            for d in 0..3 {
+                values.extend([
+                    r * r - d.min(r * r),
+                    r * r + r - d,
+                    (r * r + r).saturating_add(d),
+                ]);
+            }
+        }
+        values.extend([u32::MAX as u64 - 1, u32::MAX as u64, 1 << 32, (1 << 32) + 1]);
+        values.extend([u64::MAX, u64::MAX - 1, u64::MAX >> 1]);
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push(x >> (x % 64));
+        }
+        for v in values {
+            assert_eq!(sqrt64(v), digit_by_digit(v), "{v}");
+        }
+    }
 
     #[test]
     fn integer_square_roots_round_to_nearest() {

@@ -176,12 +176,6 @@ pub(crate) const fn msb32(n: u32) -> u32 {
     u32::BITS - n.leading_zeros()
 }
 
-/// `MostSignificantBit64`.
-#[inline(always)]
-pub(crate) const fn msb64(n: u64) -> u32 {
-    u64::BITS - n.leading_zeros()
-}
-
 /// The frontend: configuration-derived tables and streaming state, all in fixed-size arrays.
 #[derive(Clone)]
 pub struct Frontend {

@@ -91,12 +91,19 @@ enum Value {
     Float(f32),
 }
 
-#[inline(always)]
+/// Element `i` of `b`, of type `t` (a missing element reads as zero; `eval` checks lengths).
+#[cfg(test)]
 fn load(b: &[u8], t: u32, i: usize) -> Value {
     let n = size(t);
+    decode(b.get(n * i..n * i + n).unwrap_or(&[]), t)
+}
+
+/// The value in `s` (one element of type `t`, little-endian).
+#[inline(always)]
+fn decode(s: &[u8], t: u32) -> Value {
     let mut a = [0u8; 4];
-    if let Some(s) = b.get(n * i..n * i + n) {
-        a[..n].copy_from_slice(s);
+    if let (Some(d), Some(src)) = (a.get_mut(..size(t)), s.get(..size(t))) {
+        d.copy_from_slice(src);
     }
     match t {
         T_I8 => Value::Int(a[0] as i8 as i64),
@@ -108,11 +115,20 @@ fn load(b: &[u8], t: u32, i: usize) -> Value {
     }
 }
 
-/// `static_cast<To>(v)`: wrapping for integers, round-to-nearest-even for integer to float,
-/// saturating truncation for float to integer (the oracle's behaviour, see the module doc).
-#[inline(always)]
+/// Element `i` of `out` set to `v` as type `t`.
+#[cfg(test)]
 fn store(out: &mut [u8], t: u32, i: usize, v: Value) {
     let n = size(t);
+    if let Some(o) = out.get_mut(n * i..n * i + n) {
+        encode(o, t, v);
+    }
+}
+
+/// `static_cast<To>(v)` written into `o` (one element of type `t`): wrapping for integers,
+/// round-to-nearest-even for integer to float, saturating truncation for float to integer (the
+/// oracle's behaviour, see the module doc).
+#[inline(always)]
+fn encode(o: &mut [u8], t: u32, v: Value) {
     let bytes: [u8; 4] = match (t, v) {
         (T_I8, Value::Int(x)) => [x as i8 as u8, 0, 0, 0],
         (T_I8, Value::Float(x)) => [x as i8 as u8, 0, 0, 0],
@@ -126,8 +142,44 @@ fn store(out: &mut [u8], t: u32, i: usize, v: Value) {
         (_, Value::Int(x)) => (x as f32).to_le_bytes(),
         (_, Value::Float(x)) => x.to_le_bytes(),
     };
-    if let Some(o) = out.get_mut(n * i..n * i + n) {
-        o.copy_from_slice(&bytes[..n]);
+    if let Some(b) = bytes.get(..o.len()) {
+        o.copy_from_slice(b);
+    }
+}
+
+/// The conversion loop for one (from, to) pair. Generic over both so that each pair compiles
+/// to its own tight loop (the type tests fold away): the audio front end casts hundreds of
+/// elements several times per window.
+fn convert<const F: u32, const T: u32>(x: &[u8], out: &mut [u8], n: usize) {
+    for (s, o) in x
+        .chunks_exact(size(F))
+        .zip(out.chunks_exact_mut(size(T)))
+        .take(n)
+    {
+        encode(o, T, decode(s, F));
+    }
+}
+
+/// [`convert`] for type codes known at run time: one monomorphic loop per pair.
+fn convert_dyn(from: u32, to: u32, x: &[u8], out: &mut [u8], n: usize) {
+    macro_rules! to {
+        ($f:expr) => {
+            match to {
+                T_I8 => convert::<{ $f }, T_I8>(x, out, n),
+                T_I16 => convert::<{ $f }, T_I16>(x, out, n),
+                T_I32 => convert::<{ $f }, T_I32>(x, out, n),
+                T_U32 => convert::<{ $f }, T_U32>(x, out, n),
+                _ => convert::<{ $f }, T_F32>(x, out, n),
+            }
+        };
+    }
+    match from {
+        T_I8 => to!(T_I8),
+        T_I16 => to!(T_I16),
+        T_I32 => to!(T_I32),
+        T_U32 => to!(T_U32),
+        T_F32 => to!(T_F32),
+        _ => to!(T_BOOL),
     }
 }
 
@@ -141,9 +193,7 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
         return Err(Error::malformed("CAST buffers"));
     }
     // One conversion per element, in order (std::transform).
-    for i in 0..n {
-        store(out, p.to, i, load(x, p.from, i));
-    }
+    convert_dyn(p.from, p.to, x, out, n);
     Ok(())
 }
 

@@ -11,9 +11,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use tinyml_deploy::board::{Board, BOARDS};
+use tinyml_deploy::board::{Board, Loader, BOARDS};
 use tinyml_deploy::dfuse::{self, DeviceInfo, FlashError, Phase, Progress};
-use tinyml_deploy::format::FORMATS;
+use tinyml_deploy::format::{Format, FORMATS};
 use tinyml_deploy::image::{FlashImage, Segment};
 use wasm_bindgen::JsCast;
 use web_sys::HtmlSelectElement;
@@ -137,11 +137,17 @@ pub fn ExportPanel(props: &ExportPanelProps) -> Html {
     let chosen = Board::by_name(&board).unwrap_or(&BOARDS[0]);
 
     let onboard = {
-        let board = board.clone();
+        let (board, format_name) = (board.clone(), format_name.clone());
         Callback::from(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
             if let Some(b) = Board::by_name(&select.value()) {
                 board.set(b.name);
+                // Keep the format if this board's loader reads it, else its first that it does.
+                let suits = |f: &Format| f.unsuitable_for(b).is_none();
+                let current = Format::by_name(&format_name).filter(suits);
+                if let Some(f) = current.or_else(|| FORMATS.iter().copied().find(suits)) {
+                    format_name.set(f.name());
+                }
             }
         })
     };
@@ -314,7 +320,8 @@ pub fn ExportPanel(props: &ExportPanelProps) -> Html {
         },
     };
 
-    let board_options = BOARDS.iter().map(|b| {
+    // QEMU-only "boards" are for the CLI's emulator checks, not for people's hardware.
+    let board_options = BOARDS.iter().filter(|b| b.loader != Loader::Emulator).map(|b| {
         html! { <option value={b.name} selected={b.name == *board}>{ format!("{} — {}", b.name, b.title) }</option> }
     });
     let format_options = FORMATS.iter().map(|f| {
@@ -325,7 +332,11 @@ pub fn ExportPanel(props: &ExportPanelProps) -> Html {
             "uf2" => "uf2 — for UF2 bootloaders",
             _ => "c — model_data.cc / .h for your own firmware",
         };
-        html! { <option value={f.name()} selected={f.name() == *format_name}>{ label }</option> }
+        let unsuitable = f.unsuitable_for(chosen);
+        html! {
+            <option value={f.name()} selected={f.name() == *format_name} disabled={unsuitable.is_some()}
+                title={unsuitable.unwrap_or_default()}>{ label }</option>
+        }
     });
 
     html! {
@@ -351,11 +362,17 @@ pub fn ExportPanel(props: &ExportPanelProps) -> Html {
                     { if *busy == Some(Purpose::Download) { "Exporting…" } else { "Download" } }
                 </button>
                 { " " }
-                <button class="secondary" id="export-flash" data-testid="export-flash" onclick={onflash} disabled={busy.is_some()}
+                <button class="secondary" id="export-flash" data-testid="export-flash" onclick={onflash}
+                    disabled={busy.is_some() || chosen.loader != Loader::Stm32}
                     title="Write the image to an STM32 in DFU mode (BOOT0 high) over WebUSB">
                     { if *busy == Some(Purpose::Flash) { "Flashing…" } else { "Flash over WebUSB" } }
                 </button>
             </p>
+            if chosen.loader == Loader::Rp2040BootRom {
+                <p class="muted">{"Flashing over WebUSB speaks the STM32 ROM bootloader's DfuSe. For the Pico, \
+                    download the .uf2 and drop it onto the RPI-RP2 drive that appears when it is plugged in \
+                    with BOOTSEL held."}</p>
+            }
             { fetch_problem }
             { export_result }
             if !links.1.is_empty() {

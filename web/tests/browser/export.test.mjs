@@ -1,7 +1,8 @@
 // Browser tests of the Export panel: Debian's chromium, driven by playwright-core, against the
 // release build in dist/ served on loopback (as playground.test.mjs).
 //
-// (a) The page's downloads equal `tinyml export` byte for byte, for each board and format, on
+// (a) The page's downloads equal `tinyml export` byte for byte, for each board and format (the
+//     formats a board's loader does not read are not offered, with the CLI's reason), on
 //     hello_world_int8 and person_detect with the run panel's input; a model too large for a
 //     board's flash is refused in the deploy crate's words.
 // (b) Flashing over WebUSB end to end against a fake `navigator.usb` whose DFU requests are
@@ -35,7 +36,7 @@ const SHARED = process.env.TINYML_SHARED ?? '../shared';
 const ARTIFACTS = process.env.ARTIFACTS ?? 'target/browser-artifacts';
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
-const BOARDS = ['netduinoplus2', 'stm32f411-blackpill', 'stm32f407-discovery'];
+const BOARDS = ['netduinoplus2', 'stm32f411-blackpill', 'stm32f407-discovery', 'pico'];
 const FORMATS = ['bin', 'hex', 'dfu', 'uf2', 'c'];
 const LAYOUT_F405 = '@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg';
 /** An STM32F103's bootloader-style layout: not an STM32F4 at all. */
@@ -429,9 +430,18 @@ for (const m of models) {
   for (const board of BOARDS) {
     for (const format of FORMATS) {
       await check(`${m.slug} ${board} ${format}: the page's download equals tinyml export`, async () => {
+        const want = cliExport(m.file, board, format, inputFile);
+        if (want.error?.startsWith(`no ${format} export for ${board}:`)) {
+          // A format the board's loader does not read (hex, dfu for the Pico): not offered.
+          await page.selectOption('[data-testid=export-board]', board);
+          const disabled = await page.$eval(`[data-testid=export-format] option[value="${format}"]`, (o) => o.disabled);
+          assertEq(disabled, true, `${format} offered for ${board}`);
+          const why = await page.$eval(`[data-testid=export-format] option[value="${format}"]`, (o) => o.title);
+          assertEq(`no ${format} export for ${board}: ${why}`, want.error, 'the reason, in the CLI\'s words');
+          return;
+        }
         // Real downloads for the first model's first board; the rest read the same links.
         const got = await pageExport(page, board, format, m.slug === 'hello_world_int8' && board === BOARDS[0]);
-        const want = cliExport(m.file, board, format, inputFile);
         if (want.error || got.error) {
           // Refused by both, in the same words (person_detect and its input on the Black Pill).
           assertEq(got.error, want.error, 'refusal');

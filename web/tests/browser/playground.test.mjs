@@ -10,49 +10,19 @@
 //   CHROMIUM        the browser (/usr/bin/chromium)
 // Prints one line per check and closes with "N passed, N failed, N skipped".
 
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import {
+  ARTIFACTS, SHARED, TINYML, URL, assertEq, check, expectClean, finish, launch, shot, skip, thousands,
+} from './harness.mjs';
+import { execFileSync } from 'node:child_process';
 
-const URL = process.env.PLAYGROUND_URL ?? 'http://127.0.0.1:8099/';
-const TINYML = process.env.TINYML ?? 'target/release/tinyml';
-const SHARED = process.env.TINYML_SHARED ?? '../shared';
-const ARTIFACTS = process.env.ARTIFACTS ?? 'target/browser-artifacts';
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 /** Load + plan of a ~300 KB model must take less than this (issue: "under 50 ms"). */
 const LOAD_BUDGET_MS = 50;
 
-fs.mkdirSync(ARTIFACTS, { recursive: true });
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tinyml-browser-'));
-const results = { passed: 0, failed: 0, skipped: 0 };
 const measurements = {};
-
-async function check(name, fn) {
-  try {
-    await fn();
-    results.passed++;
-    console.log(`ok      ${name}`);
-  } catch (e) {
-    results.failed++;
-    console.log(`FAILED  ${name}\n        ${String(e?.message ?? e).split('\n').join('\n        ')}`);
-  }
-}
-
-function skip(name, why) {
-  results.skipped++;
-  console.log(`skipped ${name}: ${why}`);
-}
-
-function assertEq(actual, expected, what) {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${what}: got ${a}, expected ${e}`);
-}
-
-/** 85264 -> "85,264", as the engine's Display writes byte counts. */
-const thousands = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 /** `tinyml inspect --json`, or the CLI's one-line error. */
 function inspect(model) {
@@ -77,10 +47,6 @@ function inputBytes(n, seed) {
     out[i] = x & 0xff;
   }
   return out;
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
 async function loadModel(page, file) {
@@ -241,18 +207,7 @@ async function testModel(page, file, slug) {
   });
 }
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
-const page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
-const pageErrors = [];
-page.on('pageerror', (e) => pageErrors.push(String(e)));
-page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
-const offsite = [];
-page.on('request', (r) => { if (!r.url().startsWith(URL) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) offsite.push(r.url()); });
+const { browser, page } = await launch();
 
 await check('the page opens with the load panel and the gallery', async () => {
   await page.goto(URL);
@@ -294,13 +249,9 @@ if (personInfo.error) {
   await testModel(page, person, 'person_detect');
 }
 
-await check('nothing was fetched from off the machine, no page errors', async () => {
-  assertEq(offsite, [], 'off-site requests');
-  assertEq(pageErrors, [], 'page errors');
-});
+await expectClean(page);
 
 await browser.close();
 fs.writeFileSync(path.join(ARTIFACTS, 'measurements.json'), JSON.stringify(measurements, null, 2));
 fs.rmSync(tmp, { recursive: true, force: true });
-console.log(`${results.passed} passed, ${results.failed} failed, ${results.skipped} skipped`);
-process.exit(results.failed === 0 ? 0 : 1);
+finish();

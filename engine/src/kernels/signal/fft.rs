@@ -77,8 +77,8 @@ fn prepare_auto_scale(ctx: &mut Prepare<'_, '_>) -> Result<()> {
 fn max_abs_16(x: &[u8], n: usize) -> i16 {
     let mut max: i16 = 0;
     // TFLM's loop, in order: the quirk depends on where -32768 falls.
-    for i in 0..n {
-        let v = get::<2>(x, i).map_or(0, i16::from_le_bytes);
+    for v in x.chunks_exact(2).take(n) {
+        let v = i16::from_le_bytes([v[0], v[1]]);
         if v > max {
             max = v;
         } else if -(v as i32) > max as i32 {
@@ -111,14 +111,10 @@ fn eval_auto_scale(ctx: &mut Eval<'_>) -> Result<()> {
     }
     let scale = auto_scale_bits(max_abs_16(x, n));
     // TFLM: every sample multiplied by 2^scale (not shifted: negative values), to int16.
-    for i in 0..n {
-        let v = get::<2>(x, i).map_or(0, i16::from_le_bytes);
+    for (v, o) in x.chunks_exact(2).zip(out.chunks_exact_mut(2)).take(n) {
+        let v = i16::from_le_bytes([v[0], v[1]]);
         // input * (1 << scale) in int, stored to int16.
-        put(
-            out,
-            i,
-            ((v as i32).wrapping_mul(1 << scale) as i16).to_le_bytes(),
-        );
+        o.copy_from_slice(&((v as i32).wrapping_mul(1 << scale) as i16).to_le_bytes());
     }
     put(bits_out, 0, scale.to_le_bytes());
     Ok(())

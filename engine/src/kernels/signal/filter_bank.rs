@@ -10,6 +10,7 @@
 //!   across invocations) subtracted from the signal, with a floor;
 //! - SignalFilterBankLog: a fixed-point natural log, scaled, saturated to int16.
 
+use crate::frontend::filterbank::sqrt64;
 use bytemuck::{Pod, Zeroable};
 
 use super::{custom, get, option, put};
@@ -211,60 +212,6 @@ fn prepare_sqrt(ctx: &mut Prepare<'_, '_>) -> Result<()> {
         channels: input.elements() as u32,
     };
     ctx.set_params(&p)
-}
-
-/// TFLM `Sqrt32`: bit-by-bit integer square root, rounded to nearest (except at 0xFFFF),
-/// returned as uint16.
-fn sqrt32(num: u32) -> u16 {
-    if num == 0 {
-        return 0;
-    }
-    let mut num = num;
-    let mut res: u32 = 0;
-    let max_bit_number = (32 - super::most_significant_bit_32(num)) | 1;
-    let mut bit: u32 = 1 << (31 - max_bit_number);
-    let mut iterations = (31 - max_bit_number) / 2 + 1;
-    while iterations > 0 {
-        iterations -= 1;
-        if num >= res.wrapping_add(bit) {
-            num = num.wrapping_sub(res.wrapping_add(bit));
-            res = (res >> 1).wrapping_add(bit);
-        } else {
-            res >>= 1;
-        }
-        bit >>= 2;
-    }
-    if num > res && res != 0xFFFF {
-        res += 1;
-    }
-    res as u16
-}
-
-/// TFLM `Sqrt64`: [`sqrt32`] below 2^32, else the same digit-by-digit root in 64 bits,
-/// returned as uint32.
-fn sqrt64(num: u64) -> u32 {
-    if num >> 32 == 0 {
-        return sqrt32(num as u32) as u32;
-    }
-    let mut num = num;
-    let mut res: u64 = 0;
-    let max_bit_number = (64 - super::most_significant_bit_64(num)) | 1;
-    let mut bit: u64 = 1 << (63 - max_bit_number);
-    let mut iterations = (63 - max_bit_number) / 2 + 1;
-    while iterations > 0 {
-        iterations -= 1;
-        if num >= res.wrapping_add(bit) {
-            num = num.wrapping_sub(res.wrapping_add(bit));
-            res = (res >> 1).wrapping_add(bit);
-        } else {
-            res >>= 1;
-        }
-        bit >>= 2;
-    }
-    if num > res && res != 0xFFFF_FFFF {
-        res += 1;
-    }
-    res as u32
 }
 
 fn eval_sqrt(ctx: &mut Eval<'_>) -> Result<()> {
@@ -550,6 +497,7 @@ fn eval_log(ctx: &mut Eval<'_>) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frontend::filterbank::sqrt32;
 
     #[test]
     fn square_roots_round() {

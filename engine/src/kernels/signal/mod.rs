@@ -51,16 +51,6 @@ fn most_significant_bit_32(x: u32) -> u32 {
     }
 }
 
-/// TFLM's `MostSignificantBit64`, GCC build (64 for zero).
-#[inline(always)]
-fn most_significant_bit_64(x: u64) -> u32 {
-    if x == 0 {
-        64
-    } else {
-        64 - x.leading_zeros()
-    }
-}
-
 /// Reads element `i` of a little-endian buffer of `N`-byte values.
 #[inline(always)]
 fn get<const N: usize>(b: &[u8], i: usize) -> Option<[u8; N]> {
@@ -89,7 +79,5 @@ mod tests {
         assert_eq!(most_significant_bit_32(1), 1);
         assert_eq!(most_significant_bit_32(0x8000_0000), 32);
         assert_eq!(most_significant_bit_32(5), 3);
-        assert_eq!(most_significant_bit_64(0), 64);
-        assert_eq!(most_significant_bit_64(1 << 40), 41);
     }
 }

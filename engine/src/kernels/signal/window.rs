@@ -3,7 +3,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{custom, get, option, put};
+use super::{custom, option};
 use crate::error::{Error, Result};
 use crate::kernels::{CustomRegistration, Eval, Prepare, TensorId};
 use crate::tensor::DType;
@@ -82,11 +82,19 @@ fn eval(ctx: &mut Eval<'_>) -> Result<()> {
     if x.len() < 2 * n || out.len() < 2 * n || w.len() < 2 * len || (n > 0 && len == 0) {
         return Err(Error::malformed("SignalWindow buffers"));
     }
-    // TFLM: window after window, sample by sample.
-    for i in 0..n {
-        let xv = get::<2>(x, i).map_or(0, i16::from_le_bytes);
-        let wv = get::<2>(w, i % len).map_or(0, i16::from_le_bytes);
-        put(out, i, apply(xv, wv, p.shift).to_le_bytes());
+    // TFLM: window after window, sample by sample (`n` need not be a whole number of windows:
+    // the last one is cut short, as TFLM's `i % len` indexing does).
+    let (x, out, w) = (&x[..2 * n], &mut out[..2 * n], &w[..2 * len]);
+    for (xs, os) in x.chunks(2 * len).zip(out.chunks_mut(2 * len)) {
+        for ((xv, wv), ov) in xs
+            .chunks_exact(2)
+            .zip(w.chunks_exact(2))
+            .zip(os.chunks_exact_mut(2))
+        {
+            let xv = i16::from_le_bytes([xv[0], xv[1]]);
+            let wv = i16::from_le_bytes([wv[0], wv[1]]);
+            ov.copy_from_slice(&apply(xv, wv, p.shift).to_le_bytes());
+        }
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! Enough for one text line at a time out and raw bytes in; no interrupts, no DMA. QEMU's
 //! STM32F4 USART sends bytes as soon as DR is written and ignores the clock set-up.
 
-use crate::hw::{rcc, usart1, GpioPort};
+use crate::hw::stm32f4::{rcc, usart1, GpioPort};
 
 /// Where USART1's TX and RX pins are on a board (both alternate function 7).
 #[derive(Clone, Copy)]
@@ -58,17 +58,5 @@ impl Usart1 {
     pub fn read_byte(&mut self) -> u8 {
         while usart1::SR.read() & (1 << 5) == 0 {}
         usart1::DR.read() as u8
-    }
-}
-
-impl core::fmt::Write for Usart1 {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        for b in s.bytes() {
-            if b == b'\n' {
-                self.write_byte(b'\r');
-            }
-            self.write_byte(b);
-        }
-        Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! The firmware's only `unsafe`: memory-mapped registers and the linker's regions.
 //!
 //! Everything here hands out safe handles that cannot reach any other address: [`Reg`] values
-//! exist only for the registers named below, the model slot is read-only flash, and the arena
+//! exist only for the registers named in the chip submodules, the model slot is read-only flash, and the arena
 //! can be taken once.
 
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -13,73 +13,33 @@ pub struct Reg(usize);
 impl Reg {
     /// Reads the register.
     pub fn read(self) -> u32 {
-        // SAFETY: `self.0` is one of the STM32F4 peripheral registers listed in this module:
-        // mapped, 4-byte aligned and readable on every supported chip (RM0090 / RM0383).
+        // SAFETY: `self.0` is one of the peripheral registers listed in this module's chip
+        // submodules (the only code that can make a `Reg`), for the chip this build is for:
+        // mapped, 4-byte aligned and readable (RM0090 / RM0383, the RP2040 datasheet, the
+        // nRF51 reference manual).
         unsafe { core::ptr::read_volatile(self.0 as *const u32) }
     }
 
     /// Writes the register.
     pub fn write(self, value: u32) {
-        // SAFETY: as in `read`; the callers (usart.rs) write only the documented fields of
-        // clock-enable, GPIO mode and USART registers, which no other code touches.
+        // SAFETY: as in `read`; the callers (src/chip/*.rs) write only the documented fields
+        // of reset, clock, GPIO and UART registers, which no other code touches.
         unsafe { core::ptr::write_volatile(self.0 as *mut u32, value) }
     }
 
     /// Read, change `mask` bits to `value`, write back.
+    #[cfg_attr(not(feature = "chip-stm32f4"), allow(dead_code))]
     pub fn modify(self, mask: u32, value: u32) {
         self.write((self.read() & !mask) | (value & mask));
     }
 }
 
-/// Reset and clock control (RM0090 §7.3).
-pub mod rcc {
-    use super::Reg;
-    const BASE: usize = 0x4002_3800;
-    /// AHB1 peripheral clock enable: bit n enables GPIO port n (A = 0).
-    pub const AHB1ENR: Reg = Reg(BASE + 0x30);
-    /// APB2 peripheral clock enable: bit 4 enables USART1.
-    pub const APB2ENR: Reg = Reg(BASE + 0x44);
-}
-
-/// A GPIO port's registers (RM0090 §8.4).
-#[derive(Clone, Copy)]
-pub struct GpioPort {
-    /// Port number: A = 0, B = 1 (its AHB1ENR bit).
-    pub index: u32,
-    /// Mode register: two bits a pin, 0b10 = alternate function.
-    pub moder: Reg,
-    /// Alternate function of pins 0-7, four bits each.
-    pub afrl: Reg,
-    /// Alternate function of pins 8-15.
-    pub afrh: Reg,
-}
-
-/// GPIO port `index` (A = 0, B = 1, ...; ports A-E exist on every supported chip).
-/// Used in constants only (src/board.rs), so a bad index fails the build.
-pub const fn gpio(index: u32) -> GpioPort {
-    assert!(index <= 4, "GPIO ports A-E only");
-    let base = 0x4002_0000 + 0x400 * index as usize;
-    GpioPort {
-        index,
-        moder: Reg(base),
-        afrl: Reg(base + 0x20),
-        afrh: Reg(base + 0x24),
-    }
-}
-
-/// USART1 (RM0090 §30.6).
-pub mod usart1 {
-    use super::Reg;
-    const BASE: usize = 0x4001_1000;
-    /// Status: bit 7 TXE (data register empty), bit 5 RXNE (byte received).
-    pub const SR: Reg = Reg(BASE);
-    /// Data.
-    pub const DR: Reg = Reg(BASE + 0x04);
-    /// Baud rate: mantissa << 4 | sixteenths.
-    pub const BRR: Reg = Reg(BASE + 0x08);
-    /// Control 1: bit 13 UE, bit 3 TE, bit 2 RE.
-    pub const CR1: Reg = Reg(BASE + 0x0C);
-}
+#[cfg(feature = "chip-nrf51")]
+pub mod nrf51;
+#[cfg(feature = "chip-rp2040")]
+pub mod rp2040;
+#[cfg(feature = "chip-stm32f4")]
+pub mod stm32f4;
 
 extern "C" {
     static __model_slot_start: u8;
@@ -105,7 +65,14 @@ static ARENA_TAKEN: AtomicBool = AtomicBool::new(false);
 /// The SRAM left for the arena: from the end of `.bss`/`.uninit` (cortex-m-rt's `__sheap`) to
 /// the end of RAM. `None` after the first call, so there is only ever one `&mut` to it.
 pub fn take_arena() -> Option<&'static mut [u8]> {
-    if ARENA_TAKEN.swap(true, Ordering::AcqRel) {
+    // With interrupts off the load and the store cannot be split (the Cortex-M0 has no atomic
+    // swap; every core here is single).
+    let taken = cortex_m::interrupt::free(|_| {
+        let taken = ARENA_TAKEN.load(Ordering::Acquire);
+        ARENA_TAKEN.store(true, Ordering::Release);
+        taken
+    });
+    if taken {
         return None;
     }
     let start = (&raw const __sheap).cast_mut();
