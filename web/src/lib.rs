@@ -14,6 +14,7 @@ pub mod graph;
 pub mod protocol;
 pub mod runner;
 pub mod session;
+pub mod usb_descriptors;
 pub mod values;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,8 +1,8 @@
 //! Flashing over WebUSB: the page's [`Transport`] for `tinyml_deploy::dfuse::flash`, and
 //! opening the STM32 ROM bootloader (USB 0483:df11) the way dfu-util does: open, select the
 //! configuration, claim the DFU interface, select the alternate setting whose memory-layout
-//! string names the internal flash, and read `wTransferSize` from the DFU functional
-//! descriptor. Needs `--cfg=web_sys_unstable_apis` (.cargo/config.toml).
+//! string names the internal flash (the browser's `interfaceName`, or the string descriptor
+//! read here), and read `wTransferSize` from the DFU functional descriptor. Needs `--cfg=web_sys_unstable_apis` (.cargo/config.toml).
 //!
 //! Every failure becomes a [`UsbError`] with a plain message; whatever was opened is released
 //! and closed again ([`Dfu::close`]) so that the next attempt starts clean.
@@ -20,11 +20,11 @@ use web_sys::{
     UsbDeviceRequestOptions, UsbRecipient, UsbRequestType, UsbTransferStatus,
 };
 
+use crate::usb_descriptors;
+
 /// USB's interface class for application-specific interfaces, subclass DFU.
 const DFU_CLASS: u8 = 0xFE;
 const DFU_SUBCLASS: u8 = 0x01;
-/// The DFU functional descriptor's type (DFU 1.1 §4.1.3).
-const DFU_FUNCTIONAL: u8 = 0x21;
 /// The name that starts the internal flash's layout string on every STM32 bootloader.
 const INTERNAL_FLASH: &str = "@Internal Flash";
 
@@ -165,6 +165,7 @@ impl Dfu {
             .device
             .configuration()
             .ok_or_else(|| UsbError::Other("the device has no configuration".into()))?;
+        let descriptor = self.configuration_descriptor().await?;
         let mut found = None;
         let mut names = Vec::new();
         for interface in config.interfaces().iter() {
@@ -172,9 +173,18 @@ impl Dfu {
                 if alt.interface_class() != DFU_CLASS || alt.interface_subclass() != DFU_SUBCLASS {
                     continue;
                 }
-                let name = alt.interface_name().unwrap_or_default();
+                let (number, setting) = (interface.interface_number(), alt.alternate_setting());
+                // Browsers fill interfaceName from the string descriptor; where one does not,
+                // read the string ourselves.
+                let name = match alt.interface_name() {
+                    Some(name) => name,
+                    None => match usb_descriptors::interface_string(&descriptor, number, setting) {
+                        Some(index) => self.string(index).await?,
+                        None => String::new(),
+                    },
+                };
                 if found.is_none() && name.starts_with(INTERNAL_FLASH) {
-                    found = Some((interface.interface_number(), alt.alternate_setting(), name));
+                    found = Some((number, setting, name));
                 } else {
                     names.push(name);
                 }
@@ -193,6 +203,9 @@ impl Dfu {
         MemoryLayout::parse(&layout).map_err(|e| {
             UsbError::NotTheBootloader(format!("the device's flash layout \"{layout}\": {e}"))
         })?;
+        self.transfer_size = usb_descriptors::transfer_size(&descriptor).ok_or_else(|| {
+            UsbError::NotTheBootloader("the device has no DFU functional descriptor".into())
+        })?;
         wait(self.device.claim_interface(interface), false).await?;
         self.interface = interface;
         self.claimed = true;
@@ -202,43 +215,36 @@ impl Dfu {
         )
         .await?;
         self.layout = layout;
-        self.transfer_size = self.read_transfer_size().await?;
         Ok(())
     }
 
-    /// `wTransferSize` from the DFU functional descriptor inside the configuration descriptor.
-    async fn read_transfer_size(&self) -> Result<u16, UsbError> {
-        let descriptor = |length: u16| {
-            let setup = UsbControlTransferParameters::new(
-                0,
-                UsbRecipient::Device,
-                6, // GET_DESCRIPTOR
-                UsbRequestType::Standard,
-                0x0200, // configuration descriptor 0
-            );
-            self.device.control_transfer_in(&setup, length)
-        };
-        let head = in_bytes(wait(descriptor(9), true).await?)?;
+    /// A standard GET_DESCRIPTOR request to the device.
+    async fn descriptor(&self, value: u16, index: u16, length: u16) -> Result<Vec<u8>, UsbError> {
+        let setup = UsbControlTransferParameters::new(
+            index,
+            UsbRecipient::Device,
+            6, // GET_DESCRIPTOR
+            UsbRequestType::Standard,
+            value,
+        );
+        in_bytes(wait(self.device.control_transfer_in(&setup, length), true).await?)
+    }
+
+    /// The whole configuration descriptor (its first 9 bytes give the total length).
+    async fn configuration_descriptor(&self) -> Result<Vec<u8>, UsbError> {
+        let head = self.descriptor(0x0200, 0, 9).await?;
         let total = match head.get(2..4) {
             Some(&[lo, hi]) => u16::from_le_bytes([lo, hi]),
             _ => return Err(UsbError::Other("a short configuration descriptor".into())),
         };
-        let all = in_bytes(wait(descriptor(total), true).await?)?;
-        let mut at = 0;
-        while let Some(&[len, kind]) = all.get(at..at + 2) {
-            if kind == DFU_FUNCTIONAL {
-                if let Some(&[lo, hi]) = all.get(at + 5..at + 7) {
-                    return Ok(u16::from_le_bytes([lo, hi]));
-                }
-            }
-            if len == 0 {
-                break;
-            }
-            at += len as usize;
-        }
-        Err(UsbError::NotTheBootloader(
-            "the device has no DFU functional descriptor".into(),
-        ))
+        self.descriptor(0x0200, 0, total).await
+    }
+
+    /// String descriptor `index` in US English.
+    async fn string(&self, index: u8) -> Result<String, UsbError> {
+        let bytes = self.descriptor(0x0300 | index as u16, 0x0409, 255).await?;
+        usb_descriptors::string_text(&bytes)
+            .ok_or_else(|| UsbError::Other(format!("string descriptor {index} is malformed")))
     }
 
     /// What `flash` checks before touching the device.

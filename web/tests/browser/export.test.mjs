@@ -241,10 +241,11 @@ function fakeUsb() {
     '@Device Feature/0xFFFF0000/01*004 e'];
   const gone = () => new DOMException('The device was disconnected.', 'NotFoundError');
 
-  function makeDevice(transferSize, layout) {
-    const alternates = [layout, ...OTHER].map((name, i) => ({
+  function makeDevice(transferSize, layout, withNames) {
+    const names = [layout, ...OTHER];
+    const alternates = names.map((name, i) => ({
       alternateSetting: i, interfaceClass: 0xfe, interfaceSubclass: 1, interfaceProtocol: 2,
-      interfaceName: name, endpoints: [],
+      interfaceName: withNames ? name : null, endpoints: [],
     }));
     const iface = { interfaceNumber: 0, alternate: alternates[0], alternates, claimed: false };
     const config = { configurationValue: 1, configurationName: null, interfaces: [iface] };
@@ -295,6 +296,14 @@ function fakeUsb() {
           if (setup.request === 6 && setup.value >> 8 === 2) {
             return { status: 'ok', data: new DataView(new Uint8Array(desc.slice(0, length)).buffer) };
           }
+          const text = names[(setup.value & 0xff) - 4];
+          if (setup.request === 6 && setup.value >> 8 === 3 && text !== undefined) {
+            log.push(`string ${setup.value & 0xff}`);
+            const d = [0, 3];
+            for (let i = 0; i < text.length; i++) d.push(text.charCodeAt(i) & 0xff, text.charCodeAt(i) >> 8);
+            d[0] = d.length;
+            return { status: 'ok', data: new DataView(new Uint8Array(d.slice(0, length)).buffer) };
+          }
           return { status: 'stall' };
         }
         if (!iface.claimed) throw new DOMException('The interface is not claimed.', 'InvalidStateError');
@@ -333,7 +342,7 @@ function fakeUsb() {
       const s = await window.__usbScenario();
       if (s.request) throw new DOMException('No device selected.', s.request);
       const [size, ...layout] = s.device.split(' ');
-      return makeDevice(Number(size), layout.join(' '));
+      return makeDevice(Number(size), layout.join(' '), !s.noNames);
     },
     async getDevices() { return []; },
     addEventListener() {},
@@ -361,7 +370,7 @@ page.on('pageerror', (e) => pageErrors.push(String(e)));
 page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
 
 const sim = new Simulator(DFUSE_SIM);
-const scenario = { request: null, open: null, device: '' };
+const scenario = { request: null, open: null, noNames: false, device: '' };
 await page.exposeFunction('__dfuSim', (line) => sim.ask(line));
 await page.exposeFunction('__usbScenario', () => scenario);
 await page.addInitScript(fakeUsb);
@@ -371,6 +380,7 @@ async function plugIn(kind) {
   const info = await sim.must(`device ${kind}`);
   scenario.request = null;
   scenario.open = null;
+  scenario.noNames = false;
   scenario.device = info;
 }
 
@@ -527,8 +537,9 @@ for (const [kind, what] of [['f411', 'an STM32F411 (512 KB)'], [LAYOUT_F103, 'an
   });
 }
 
-async function flashAndCompare(slug) {
+async function flashAndCompare(slug, stringsRead) {
   const r = await flashOnce(page);
+  assertEq(r.log.filter((l) => l.startsWith('string ')), stringsRead, 'string descriptors read');
   if (r.state !== 'done') throw new Error(r.text);
   if (!r.text.startsWith('Flashed netduinoplus2')) throw new Error(r.text);
   const stats = await sim.must('stats');
@@ -557,13 +568,15 @@ await check('flash: unplugged mid-write says so plainly and releases everything;
   await shot(page, 'unplugged');
   // Plugged in again (BOOT0 still high): the same flash, a fresh USB session.
   await sim.must('replug');
-  flashed = await flashAndCompare('retry');
+  flashed = await flashAndCompare('retry', []);
 });
 
-await check('flash: end to end, the simulated flash holds the exported .bin', async () => {
+await check('flash: end to end, the simulated flash holds the exported .bin (layout read from the string descriptor)', async () => {
   if (!helloBin) throw new Error('no exported .bin to compare with');
   await plugIn('f405');
-  flashed = await flashAndCompare('fresh');
+  // This browser leaves interfaceName empty: the page reads the layout string itself.
+  scenario.noNames = true;
+  flashed = await flashAndCompare('fresh', ['string 4', 'string 5', 'string 6', 'string 7']);
   await shot(page, 'flashed');
 });
 
