@@ -15,6 +15,7 @@ import os
 
 import numpy as np
 
+from edges import boundary_accs, log_uniform_f32, mbqm, qm
 from opbuilder import Graph
 
 TRAINED_LSTM = "/work/shared/models/tflm/trained_lstm_int8.tflite"
@@ -172,7 +173,8 @@ def lstm_op(g, inputs, out, cell_clip, time_major, version):
 
 
 def lstm_random(rng, kind, batches, steps, n_in, n_state, time_major, cell_scale, cell_clip,
-                zero_points):
+                zero_points, scales=None):
+    """`scales` optionally fixes the input, hidden and eight weight scales: (in, h, [w0..w7])."""
     g = Graph()
     seq_shape = [steps, batches] if time_major else [batches, steps]
     if kind == "float":
@@ -188,15 +190,17 @@ def lstm_random(rng, kind, batches, steps, n_in, n_state, time_major, cell_scale
     else:
         act_t, bias_t = ("INT8", "INT32") if kind == "int8" else ("INT16", "INT64")
         qmax = 127 if act_t == "INT8" else 32767
-        in_scale = float(rng.uniform(0.5, 2) / qmax)
+        in_scale = float(rng.uniform(0.5, 2) / qmax) if scales is None else scales[0]
         in_zp = int(rng.integers(-20, 20)) if (zero_points and act_t == "INT8") else 0
-        h_scale = float(rng.uniform(0.8, 1.2) / qmax)
+        h_scale = float(rng.uniform(0.8, 1.2) / qmax) if scales is None else scales[1]
         h_zp = int(rng.integers(-10, 10)) if (zero_points and act_t == "INT8") else 0
         x = g.tensor(act_t, seq_shape + [n_in], scale=in_scale, zero_point=in_zp)
         ws = []
         for k in range(8):
             cols = n_in if k < 4 else n_state
             w_scale = float(rng.uniform(0.5, 1.5) * 2.0 / np.sqrt(cols) / 127)
+            if scales is not None:
+                w_scale = scales[2][k]
             ws.append(g.const("INT8", [n_state, cols], rng.integers(-127, 128, (n_state, cols)),
                               scale=w_scale, zero_point=0))
         bs = []
@@ -306,4 +310,119 @@ def fast_path_cases(rng):
 
 
 def cases(rng):
-    return svdf_cases(rng) + lstm_cases(rng) + fast_path_cases(rng)
+    erng = np.random.default_rng(int(rng.integers(1 << 30)))
+    return (svdf_cases(rng) + lstm_cases(rng) + fast_path_cases(rng) + svdf_multiplier_edges(erng)
+            + lstm_multiplier_edges(erng))
+
+
+def _short_mantissa(v, bits=10):
+    """`v` rounded to `bits` significant bits: products of two such scales are exact in float."""
+    m, e = np.frexp(v)
+    return float(np.ldexp(np.round(m * (1 << bits)) / (1 << bits), e))
+
+
+def lstm_multiplier_edges(rng):
+    """Integer LSTMs whose outputs depend on how the multipliers are formed, one part at a
+    time. `gate`: the gate multipliers input_scale * weight_scale / 2^-12 (and the hidden
+    state's) with scales whose float product is far from the double one; cell and hidden
+    scales powers of two, so the inter-gate multipliers are exact either way. `intergate`:
+    scales with short mantissas, so every product is exact in float and only the inter-gate
+    multipliers (2^-30 / hidden scale, 2^-30 / cell scale) are formed differently in float
+    and in double."""
+    out = []
+    for kind in ["int8", "int16"]:
+        qmax = 127 if kind == "int8" else 32767
+        n_in, n_state = 16, 16
+        for part in ["gate", "intergate"]:
+            if part == "gate":
+                # Weight scales whose float product with the input (or hidden) scale misses
+                # the double product by more than 2^-25 (relative).
+                a = np.float32(rng.uniform(0.5, 2) / qmax)
+                h = np.float32(2.0 ** np.round(np.log2(1.0 / qmax)))
+                cand = (rng.uniform(0.5, 1.5, 4000) * 2.0 / np.sqrt(n_in) / 127).astype(np.float32)
+                exact = float(a) * cand.astype(np.float64)
+                rel = np.abs((a * cand).astype(np.float64) - exact) / exact
+                # The hidden scale is a power of two: its products are exact either way.
+                ws = [float(v) for v in cand[np.nonzero(rel > 2.0 ** -25)[0][:8]]]
+                scales = (float(a), float(h), ws)
+                cs = 2.0 ** -11
+            else:
+                ins = _short_mantissa(rng.uniform(0.5, 2) / qmax)
+                h = float(np.float32(rng.uniform(0.8, 1.2) / qmax))
+                ws = [_short_mantissa(rng.uniform(0.5, 1.5) * 2.0 / 4 / 127) for _ in range(8)]
+                scales = (ins, h, ws)
+                cs = float(np.float32(rng.uniform(0.7, 1.4) * 2.0 ** -11))
+            name = f"lstm_{kind}_{part}_multiplier_edge"
+            out.append((name, lstm_random(rng, kind, 8, 8, n_in, n_state, False, cs, 0.0, False,
+                                          scales=scales)))
+    return out
+
+
+def _svdf_model(x_scale, zi, wf, wf_scale, wt, wt_scale, bias, state_scale, out_scale):
+    """A one-batch, rank-1, memory-1 int8 SVDF (state zero point 0, no activation)."""
+    units = len(wf)
+    g = Graph()
+    x = g.tensor("INT8", [64, 1], scale=x_scale, zero_point=zi)
+    w1 = g.const("INT8", [units, 1], np.array(wf).reshape(units, 1), scale=wf_scale, zero_point=0)
+    w2 = g.const("INT8", [units, 1], np.array(wt).reshape(units, 1), scale=wt_scale, zero_point=0)
+    b = g.const("INT32", [units], bias, scale=float(np.float32(state_scale) * np.float32(wt_scale)),
+                zero_point=0)
+    state = g.tensor("INT8", [64, units], scale=state_scale, zero_point=0, variable=True)
+    y = g.tensor("INT8", [64, units], scale=out_scale, zero_point=0)
+    g.op("SVDF", [x, w1, w2, b, state], [y],
+         options=("SVDFOptions", dict(rank=1, fusedActivationFunction=0)), version=3)
+    g.inputs, g.outputs = [x], [y]
+    return g.build()
+
+
+def svdf_multiplier_edges(rng):
+    """int8 SVDFs whose outputs depend on forming the two multipliers in double (the oracle)
+    or in float (the mirrored reference's form).
+    `scale1`: input_size 1 and memory 1, so each state is one input times a feature weight
+    requantized by in * wf / state; time weights 1 and out = state * 2^-7 make the output that
+    state exactly. Scales where some of the 256 inputs requantize apart.
+    `scale2`: zero time weights, so each output is its bias requantized by
+    state * wt / out; biases that the two multipliers round apart."""
+    out = []
+    wf = np.array([127, 113, 97, 71], np.int64)
+    zi = 0
+    x = np.arange(-128, 128, dtype=np.int64)
+    dots = (wf[:, None] * (x[None, :] - zi)).reshape(-1)[None, :]
+    while True:
+        n = 5000
+        a = log_uniform_f32(rng, 0.01, 0.1, n)
+        f = log_uniform_f32(rng, 0.003, 0.02, n)
+        s = (a * f * 127 * 128 / rng.uniform(100, 130, n)).astype(np.float32)
+        qd, sd = qm(a.astype(np.float64) * f / s)
+        qf, sf = qm(((a * f) / s).astype(np.float64))
+        od = np.clip(mbqm(dots, qd[:, None], sd[:, None]), -128, 127)
+        of = np.clip(mbqm(dots, qf[:, None], sf[:, None]), -128, 127)
+        rows = np.nonzero((od != of).any(axis=1))[0]
+        if len(rows):
+            i = rows[0]
+            ss = float(s[i])
+            out.append(("svdf_int8_scale1_multiplier_edge", _svdf_model(
+                float(a[i]), zi, wf, float(f[i]), [1] * 4, 2.0 ** -7, [0] * 4, ss,
+                float(np.float32(ss) * np.float32(2.0 ** -7)))))
+            break
+    while True:
+        n = 4000
+        s = log_uniform_f32(rng, 0.01, 0.1, n)
+        t = log_uniform_f32(rng, 0.003, 0.02, n)
+        o = (s * t / log_uniform_f32(rng, 1e-3, 5e-2, n)).astype(np.float32)
+        qd, sd = qm(s.astype(np.float64) * t / o)
+        qf, sf = qm(((s * t) / o).astype(np.float64))
+        keep = (qd != qf) | (sd != sf)
+        accs = boundary_accs((s.astype(np.float64) * t / o)[keep], -128, 127)
+        od = np.clip(mbqm(accs, qd[keep][:, None], sd[keep][:, None]), -128, 127)
+        of = np.clip(mbqm(accs, qf[keep][:, None], sf[keep][:, None]), -128, 127)
+        hit = od != of
+        rows = np.nonzero(hit.sum(axis=1) >= 4)[0]
+        if len(rows):
+            r = rows[0]
+            i = np.nonzero(keep)[0][r]
+            bias = [int(v) for v in accs[r][hit[r]][:4]]
+            out.append(("svdf_int8_scale2_multiplier_edge", _svdf_model(
+                0.05, 0, [0] * 4, 0.01, [0] * 4, float(t[i]), bias, float(s[i]), float(o[i]))))
+            break
+    return out
