@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from edges import boundary_accs, log_uniform_f32, mbqm, qm
+from edges import boundary_accs, log_uniform_f32, mbqm, mbqm64, qm
 from opbuilder import Graph
 
 TRAINED_LSTM = "/work/shared/models/tflm/trained_lstm_int8.tflite"
@@ -173,8 +173,7 @@ def lstm_op(g, inputs, out, cell_clip, time_major, version):
 
 
 def lstm_random(rng, kind, batches, steps, n_in, n_state, time_major, cell_scale, cell_clip,
-                zero_points, scales=None):
-    """`scales` optionally fixes the input, hidden and eight weight scales: (in, h, [w0..w7])."""
+                zero_points):
     g = Graph()
     seq_shape = [steps, batches] if time_major else [batches, steps]
     if kind == "float":
@@ -190,17 +189,15 @@ def lstm_random(rng, kind, batches, steps, n_in, n_state, time_major, cell_scale
     else:
         act_t, bias_t = ("INT8", "INT32") if kind == "int8" else ("INT16", "INT64")
         qmax = 127 if act_t == "INT8" else 32767
-        in_scale = float(rng.uniform(0.5, 2) / qmax) if scales is None else scales[0]
+        in_scale = float(rng.uniform(0.5, 2) / qmax)
         in_zp = int(rng.integers(-20, 20)) if (zero_points and act_t == "INT8") else 0
-        h_scale = float(rng.uniform(0.8, 1.2) / qmax) if scales is None else scales[1]
+        h_scale = float(rng.uniform(0.8, 1.2) / qmax)
         h_zp = int(rng.integers(-10, 10)) if (zero_points and act_t == "INT8") else 0
         x = g.tensor(act_t, seq_shape + [n_in], scale=in_scale, zero_point=in_zp)
         ws = []
         for k in range(8):
             cols = n_in if k < 4 else n_state
             w_scale = float(rng.uniform(0.5, 1.5) * 2.0 / np.sqrt(cols) / 127)
-            if scales is not None:
-                w_scale = scales[2][k]
             ws.append(g.const("INT8", [n_state, cols], rng.integers(-127, 128, (n_state, cols)),
                               scale=w_scale, zero_point=0))
         bs = []
@@ -312,50 +309,7 @@ def fast_path_cases(rng):
 def cases(rng):
     erng = np.random.default_rng(int(rng.integers(1 << 30)))
     return (svdf_cases(rng) + lstm_cases(rng) + fast_path_cases(rng) + svdf_multiplier_edges(erng)
-            + lstm_multiplier_edges(erng))
-
-
-def _short_mantissa(v, bits=10):
-    """`v` rounded to `bits` significant bits: products of two such scales are exact in float."""
-    m, e = np.frexp(v)
-    return float(np.ldexp(np.round(m * (1 << bits)) / (1 << bits), e))
-
-
-def lstm_multiplier_edges(rng):
-    """Integer LSTMs whose outputs depend on how the multipliers are formed, one part at a
-    time. `gate`: the gate multipliers input_scale * weight_scale / 2^-12 (and the hidden
-    state's) with scales whose float product is far from the double one; cell and hidden
-    scales powers of two, so the inter-gate multipliers are exact either way. `intergate`:
-    scales with short mantissas, so every product is exact in float and only the inter-gate
-    multipliers (2^-30 / hidden scale, 2^-30 / cell scale) are formed differently in float
-    and in double."""
-    out = []
-    for kind in ["int8", "int16"]:
-        qmax = 127 if kind == "int8" else 32767
-        n_in, n_state = 16, 16
-        for part in ["gate", "intergate"]:
-            if part == "gate":
-                # Weight scales whose float product with the input (or hidden) scale misses
-                # the double product by more than 2^-25 (relative).
-                a = np.float32(rng.uniform(0.5, 2) / qmax)
-                h = np.float32(2.0 ** np.round(np.log2(1.0 / qmax)))
-                cand = (rng.uniform(0.5, 1.5, 4000) * 2.0 / np.sqrt(n_in) / 127).astype(np.float32)
-                exact = float(a) * cand.astype(np.float64)
-                rel = np.abs((a * cand).astype(np.float64) - exact) / exact
-                # The hidden scale is a power of two: its products are exact either way.
-                ws = [float(v) for v in cand[np.nonzero(rel > 2.0 ** -25)[0][:8]]]
-                scales = (float(a), float(h), ws)
-                cs = 2.0 ** -11
-            else:
-                ins = _short_mantissa(rng.uniform(0.5, 2) / qmax)
-                h = float(np.float32(rng.uniform(0.8, 1.2) / qmax))
-                ws = [_short_mantissa(rng.uniform(0.5, 1.5) * 2.0 / 4 / 127) for _ in range(8)]
-                scales = (ins, h, ws)
-                cs = float(np.float32(rng.uniform(0.7, 1.4) * 2.0 ** -11))
-            name = f"lstm_{kind}_{part}_multiplier_edge"
-            out.append((name, lstm_random(rng, kind, 8, 8, n_in, n_state, False, cs, 0.0, False,
-                                          scales=scales)))
-    return out
+            + lstm_gate_bias_edges(erng))
 
 
 def _svdf_model(x_scale, zi, wf, wf_scale, wt, wt_scale, bias, state_scale, out_scale):
@@ -425,4 +379,61 @@ def svdf_multiplier_edges(rng):
             out.append(("svdf_int8_scale2_multiplier_edge", _svdf_model(
                 0.05, 0, [0] * 4, 0.01, [0] * 4, float(t[i]), bias, float(s[i]), float(o[i]))))
             break
+    return out
+
+
+def lstm_gate_bias_edges(rng):
+    """Integer LSTMs whose gate inputs are their biases alone (all weights zero), requantized by
+    the gate multiplier input_scale * weight_scale / 2^-12: scales whose double and float
+    products give different multipliers, and biases (one per gate and unit) that the two
+    multipliers round to different gate inputs inside the sigmoid's and tanh's working range,
+    so the cell and hidden states tell the forms apart. The oracle takes the double product
+    (the engine with the float product fails this case)."""
+    out = []
+    # int16 only: an int8 LSTM's int8 hidden state is too coarse to show a one-step change of
+    # a gate input (such cases pass either way, so they are not kept).
+    for kind in ["int16"]:
+        qmax = 127 if kind == "int8" else 32767
+        act_t, bias_t = ("INT8", "INT32") if kind == "int8" else ("INT16", "INT64")
+        n_state, n_in = 16, 2
+        while True:
+            n = 2000
+            a = np.full(n, np.float32(rng.uniform(0.5, 2) / qmax), np.float32)
+            w = log_uniform_f32(rng, 0.002, 0.02, n)
+            m = a.astype(np.float64) * w / 2.0 ** -12
+            qd, sd = qm(m)
+            qf, sf = qm((a * w).astype(np.float64) / 2.0 ** -12)
+            keep = np.nonzero((qd != qf) | (sd != sf))[0]
+            accs = boundary_accs(m[keep], -12000, 12000, step=7)
+            # 16x8 gates requantize with the multiplier reduced to 16 bits.
+            requant = mbqm if kind == "int8" else mbqm64
+            od = requant(accs, qd[keep][:, None], sd[keep][:, None])
+            of = requant(accs, qf[keep][:, None], sf[keep][:, None])
+            hit = od != of
+            rows = np.nonzero(hit.sum(axis=1) >= 4 * n_state)[0]
+            if len(rows):
+                r = rows[0]
+                break
+        i = keep[r]
+        # Spread over the range (not just its negative end), shuffled across gates and units.
+        found = accs[r][hit[r]]
+        pick = found[np.linspace(0, len(found) - 1, 4 * n_state).astype(int)]
+        biases = rng.permutation(pick).reshape(4, n_state)
+        in_scale, w_scale = float(a[i]), float(w[i])
+        g = Graph()
+        x = g.tensor(act_t, [1, 16, n_in], scale=in_scale, zero_point=0)
+        ws = [g.const("INT8", [n_state, n_in if k < 4 else n_state],
+                      np.zeros((n_state, n_in if k < 4 else n_state)), scale=w_scale, zero_point=0)
+              for k in range(8)]
+        bscale = float(np.float32(in_scale) * np.float32(w_scale))
+        bs = [g.const(bias_t, [n_state], biases[k], scale=bscale, zero_point=0) for k in range(4)]
+        h_scale = float(np.float32(rng.uniform(0.8, 1.2) / qmax))
+        h = g.tensor(act_t, [1, n_state], scale=h_scale, zero_point=0, variable=True)
+        # A fine cell scale keeps a one-step change of a gate visible in the cell state.
+        c = g.tensor("INT16", [1, n_state], scale=2.0 ** -15, zero_point=0, variable=True)
+        y = g.tensor(act_t, [1, 16, n_state], scale=h_scale, zero_point=0)
+        inputs = [x] + ws + [-1, -1, -1] + bs + [-1, -1, h, c, -1, -1, -1, -1]
+        lstm_op(g, inputs, y, 0.0, False, 4)
+        g.inputs, g.outputs = [x], [y]
+        out.append((f"lstm_{kind}_gate_bias_multiplier_edge", g.build()))
     return out
