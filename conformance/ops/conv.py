@@ -287,7 +287,7 @@ def _conv_edge_search(rng, kind, want, per_channel):
     lo, hi = (-128, 127) if kind == "int8" else (-32768, 32767)
     requant = mbqm if kind == "int8" else mbqm64
     while True:
-        n = 4000 if kind == "int8" else 1000
+        n = 4000 if kind == "int8" else 8000
         a = np.full(n, log_uniform_f32(rng, 0.005, 0.1, 1)[0], np.float32)
         b = log_uniform_f32(rng, 0.002, 0.02, n)
         # Output scales giving multipliers of 1e-3..5e-2: accumulators of a few thousands.
@@ -297,7 +297,7 @@ def _conv_edge_search(rng, kind, want, per_channel):
         (qd, sd), (qp, sp), (qf, sf) = _conv_multipliers(a, b, c)
         keep = ((qd != qp) | (sd != sp)) & ((qd != qf) | (sd != sf))
         m = a.astype(np.float64) * b / c
-        accs = boundary_accs(m[keep], lo, hi, step=1 if kind == "int8" else 97)
+        accs = boundary_accs(m[keep], lo, hi, step=1 if kind == "int8" else 499)
         col = lambda v: v[keep][:, None]  # noqa: E731
         od = np.clip(requant(accs, col(qd), col(sd)), lo, hi)
         op = np.clip(requant(accs, col(qp), col(sp)), lo, hi)
