@@ -4,6 +4,7 @@
 //! scores into detections ([`recognize`]). The page only wires them to the microphone, the
 //! runner worker and the canvas.
 
+pub mod listener;
 pub mod recognize;
 pub mod resample;
 pub mod stream;

@@ -1,15 +1,22 @@
-//! The Wake word page's streaming path on the host: TFLM's recordings through the resampler,
-//! the micro frontend, the frame window, the project's keyword model and the recogniser, as the
-//! page runs them (the page only adds the microphone and the worker), must hear "yes" in
-//! yes_1000ms.wav and "no" in no_1000ms.wav.
+//! The Wake word page's audio path on the host, end to end: TFLM's recordings, looped as
+//! Chromium's fake microphone loops them, in 128-sample blocks (an AudioWorklet's) at the
+//! device's rate, through the page's own [`Listener`] (resampler, micro frontend, frame window,
+//! recogniser) and the page's own runner (the worker's code, on a local executor) with the
+//! project's keyword model: "yes" in yes_1000ms.wav, "no" in no_1000ms.wav, no word in silence
+//! or noise. Also TFLM's micro_speech through its audio preprocessor model, the same way.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
+use std::rc::Rc;
 
-use tinyml_engine::{Interpreter, Model};
-use tinyml_web::audio::recognize::{Recognizer, RecognizerConfig};
+use futures::executor::LocalPool;
+use futures::task::LocalSpawnExt;
+use tinyml_web::audio::listener::{Listener, ModelKind, MODEL_SLOT, PREPROCESSOR_SLOT};
+use tinyml_web::audio::recognize::RecognizerConfig;
 use tinyml_web::audio::resample::Resampler;
-use tinyml_web::audio::stream::{FeatureEncoding, FrameWindow, FrontendStream};
 use tinyml_web::audio::wav;
+use tinyml_web::runner::{Runner, RunnerRequest, RunnerResponse, SlotInfo};
+use tinyml_web::session::Clock;
 
 const LABELS: [&str; 4] = ["silence", "unknown", "yes", "no"];
 
@@ -21,31 +28,73 @@ fn shared_dir() -> PathBuf {
     }
 }
 
-/// The labels the recogniser reports as new detections for `file` played `loops` times at
-/// `device_rate` (the file is first resampled to that rate, as a browser's audio graph does).
-fn detections(file: &str, device_rate: u32, loops: usize) -> Vec<&'static str> {
+struct NoClock;
+impl Clock for NoClock {
+    fn now_ms(&self) -> f64 {
+        0.0
+    }
+}
+
+/// The page's runner, on a local pool.
+struct Worker {
+    pool: LocalPool,
+    runner: Runner,
+    answers: Rc<RefCell<Vec<RunnerResponse>>>,
+}
+
+impl Worker {
+    fn new() -> Self {
+        let pool = LocalPool::new();
+        let spawner = pool.spawner();
+        let answers: Rc<RefCell<Vec<RunnerResponse>>> = Rc::default();
+        let sink = {
+            let answers = answers.clone();
+            Rc::new(move |r| answers.borrow_mut().push(r))
+        };
+        let runner = Runner::new(
+            Rc::new(move |f| spawner.spawn_local(f).expect("spawn")),
+            sink,
+            Rc::new(NoClock),
+        );
+        Worker {
+            pool,
+            runner,
+            answers,
+        }
+    }
+
+    fn send(&mut self, request: RunnerRequest) -> Vec<RunnerResponse> {
+        self.runner.handle(request);
+        self.pool.run_until_stalled();
+        self.answers.borrow_mut().drain(..).collect()
+    }
+
+    fn load(&mut self, slot: u32, path: PathBuf) -> SlotInfo {
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let name = path.display().to_string();
+        match self
+            .send(RunnerRequest::Load {
+                slot,
+                name,
+                bytes,
+                budget: None,
+            })
+            .pop()
+        {
+            Some(RunnerResponse::Loaded {
+                result: Ok(info), ..
+            }) => info,
+            other => panic!("load: {other:?}"),
+        }
+    }
+}
+
+/// The detections the page would list for `file` looped `loops` times on a device at
+/// `device_rate` (the file is first resampled to it, as a browser's audio graph does).
+fn listen(file: &str, device_rate: u32, loops: usize, micro_speech: bool) -> Vec<String> {
     let path = shared_dir().join("data/micro_speech").join(file);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let audio = wav::parse(&bytes).expect("a 16-bit WAV");
-    let model_path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/keyword/keyword.tflite");
-    let model_bytes = std::fs::read(&model_path).expect("the shipped keyword model");
-    let model = Model::load(&model_bytes).expect("loads");
-    let mut arena = vec![0u8; Interpreter::arena_bytes(&model).expect("plans")];
-    let mut interp = Interpreter::new(&model, &mut arena).expect("fits");
-    let input = interp.input_info(0).expect("input");
-    let q = input.quant.expect("int8 input");
-    let encoding = FeatureEncoding::Int8 {
-        scale: q.scale,
-        zero_point: q.zero_point,
-    };
-    let out_q = interp
-        .output_info(0)
-        .expect("output")
-        .quant
-        .expect("int8 output");
-
-    // The "device": the file at the device's rate, looped.
     let looped: Vec<f32> = audio
         .samples
         .iter()
@@ -53,84 +102,113 @@ fn detections(file: &str, device_rate: u32, loops: usize) -> Vec<&'static str> {
         .cycle()
         .take(audio.samples.len() * loops)
         .collect();
-    let mut device = Vec::new();
-    if device_rate == audio.rate {
-        device = looped;
+    let device: Vec<f32> = if device_rate == audio.rate {
+        looped
     } else {
         let mut up = Vec::new();
         Resampler::new(audio.rate, device_rate)
             .expect("rates")
             .push(&looped, &mut up);
-        device.extend(up.iter().map(|&s| f32::from(s) / 32768.0));
-    }
+        up.iter().map(|&s| f32::from(s) / 32768.0).collect()
+    };
 
-    // The page's path: 128-sample blocks (an AudioWorklet's), resampled to 16 kHz.
-    let mut resampler = Resampler::new(device_rate, 16000).expect("rates");
-    let mut frontend = FrontendStream::new();
-    let mut window = FrameWindow::new(40, 98, 10);
-    let mut recognizer = Recognizer::new(RecognizerConfig::default());
-    let mut found = Vec::new();
-    let mut frames = 0u64;
-    let mut samples = Vec::new();
+    let mut worker = Worker::new();
+    let labels: Vec<String> = LABELS.iter().map(|s| s.to_string()).collect();
+    let recognizer = RecognizerConfig::default();
+    let mut listener = if micro_speech {
+        let tflm = shared_dir().join("models/tflm");
+        let model = worker.load(MODEL_SLOT, tflm.join("micro_speech_quantized.tflite"));
+        let pre = worker.load(
+            PREPROCESSOR_SLOT,
+            tflm.join("audio_preprocessor_int8.tflite"),
+        );
+        let kind = ModelKind::MicroSpeech {
+            labels,
+            every: 5,
+            recognizer,
+        };
+        Listener::new(kind, &model, Some(&pre), device_rate).expect("listener")
+    } else {
+        let path =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/keyword/keyword.tflite");
+        let model = worker.load(MODEL_SLOT, path);
+        Listener::new(
+            ModelKind::Commands {
+                labels,
+                every: 10,
+                recognizer,
+            },
+            &model,
+            None,
+            device_rate,
+        )
+        .expect("listener")
+    };
     for block in device.chunks(128) {
-        samples.clear();
-        resampler.push(block, &mut samples);
-        let mut inputs = Vec::new();
-        frontend.push(&samples, |raw| {
-            frames += 1;
-            let mut frame = Vec::with_capacity(40);
-            encoding.encode(raw, &mut frame);
-            if let Some(x) = window.push(&frame) {
-                inputs.push((frames * 10, x));
-            }
-        });
-        for (time_ms, x) in inputs {
-            interp.set_input(0, &x).expect("input size");
-            interp.invoke().expect("runs");
-            let scores: Vec<f32> = interp
-                .output(0)
-                .expect("output")
-                .iter()
-                .map(|&b| (f32::from(b as i8) - out_q.zero_point as f32) * out_q.scale)
-                .collect();
-            let d = recognizer.process(&scores, time_ms);
-            if d.is_new && d.label != 0 {
-                found.push(LABELS[d.label]);
+        let mut jobs = listener.push(block);
+        while let Some(job) = jobs.pop() {
+            let answers = worker.send(RunnerRequest::Invoke {
+                slot: job.slot,
+                tag: job.time_ms,
+                inputs: vec![job.input],
+            });
+            for a in answers {
+                let RunnerResponse::Invoked {
+                    slot,
+                    tag,
+                    result: Ok(inv),
+                } = a
+                else {
+                    panic!("invoke: {a:?}");
+                };
+                jobs.extend(listener.on_output(slot, tag, &inv.outputs[0].raw));
             }
         }
     }
-    found
+    listener
+        .detections
+        .iter()
+        .map(|d| d.label.clone())
+        .collect()
 }
 
 /// Heard `word` at least once and nothing else (a word repeats after the suppression time,
 /// 1.5 s, and the file loops for 3 s).
-fn only(found: &[&str], word: &str) -> bool {
-    !found.is_empty() && found.iter().all(|w| *w == word)
+fn only(found: &[String], word: &str) -> bool {
+    !found.is_empty() && found.iter().all(|w| w == word)
 }
 
 #[test]
-fn hears_yes_in_yes_and_no_in_no_at_16k() {
-    let yes = detections("yes_1000ms.wav", 16000, 3);
+fn keyword_hears_yes_and_no_at_16k() {
+    let yes = listen("yes_1000ms.wav", 16000, 3, false);
     assert!(only(&yes, "yes"), "{yes:?}");
-    let no = detections("no_1000ms.wav", 16000, 3);
+    let no = listen("no_1000ms.wav", 16000, 3, false);
     assert!(only(&no, "no"), "{no:?}");
 }
 
 #[test]
-fn hears_them_through_a_48k_device_too() {
-    let yes = detections("yes_1000ms.wav", 48000, 3);
+fn keyword_hears_them_through_a_48k_device_too() {
+    let yes = listen("yes_1000ms.wav", 48000, 3, false);
     assert!(only(&yes, "yes"), "{yes:?}");
-    let no = detections("no_1000ms.wav", 48000, 3);
+    let no = listen("no_1000ms.wav", 48000, 3, false);
     assert!(only(&no, "no"), "{no:?}");
 }
 
 #[test]
-fn silence_and_noise_are_not_words() {
+fn keyword_hears_no_word_in_silence_or_noise() {
     for file in ["silence_1000ms.wav", "noise_1000ms.wav"] {
-        let words: Vec<_> = detections(file, 16000, 3)
+        let words: Vec<_> = listen(file, 16000, 3, false)
             .into_iter()
-            .filter(|w| *w != "unknown")
+            .filter(|w| w != "unknown")
             .collect();
         assert!(words.is_empty(), "{file}: {words:?}");
     }
+}
+
+#[test]
+fn micro_speech_through_its_audio_preprocessor() {
+    let yes = listen("yes_1000ms.wav", 16000, 3, true);
+    assert!(only(&yes, "yes"), "{yes:?}");
+    let no = listen("no_1000ms.wav", 16000, 3, true);
+    assert!(only(&no, "no"), "{no:?}");
 }
