@@ -125,7 +125,7 @@ pub struct Listener {
 fn frames_of(info: &SlotInfo, channels: usize) -> Result<usize, String> {
     let input = info.inputs.first().ok_or("the model has no input")?;
     let elements = tensor_bytes(input) / dtype_size(&input.dtype);
-    if elements == 0 || elements % channels != 0 {
+    if elements == 0 || !elements.is_multiple_of(channels) {
         return Err(format!(
             "the model's input {:?} is not a whole number of {channels}-feature frames",
             input.shape
