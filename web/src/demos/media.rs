@@ -52,7 +52,7 @@ pub fn stop_stream(stream: &MediaStream) {
     }
 }
 
-/// An audio graph whose worklet hands blocks of samples to the page.
+/// An audio graph whose worklet hands blocks of samples to the page; dropping it closes it.
 pub struct Capture {
     /// The context (its `sample_rate` is the device's).
     pub context: AudioContext,
@@ -130,18 +130,14 @@ impl Capture {
             .context
             .create_buffer(1, length, rate as f32)
             .map_err(js_error)?;
-        buffer
-            .copy_to_channel(samples, 0)
-            .map_err(js_error)?;
+        buffer.copy_to_channel(samples, 0).map_err(js_error)?;
         let source = self.context.create_buffer_source().map_err(js_error)?;
         source.set_buffer(Some(&buffer));
         source
             .connect_with_audio_node(&self.node)
             .map_err(js_error)?;
         let speakers: &AudioNode = &self.context.destination();
-        source
-            .connect_with_audio_node(speakers)
-            .map_err(js_error)?;
+        source.connect_with_audio_node(speakers).map_err(js_error)?;
         let ended = Closure::once_into_js(onended);
         source
             .add_event_listener_with_callback("ended", ended.unchecked_ref())
@@ -149,9 +145,15 @@ impl Capture {
         source.start().map_err(js_error)?;
         Ok(())
     }
+}
 
-    /// Closes the context (and with it the graph).
-    pub fn close(&self) {
+/// Dropping the capture closes its context (and with it the graph), once.
+impl Drop for Capture {
+    fn drop(&mut self) {
+        // Blocks the worklet already posted must not reach the closure dropped with `self`.
+        if let Ok(port) = self.node.port() {
+            port.set_onmessage(None);
+        }
         let _ = self.context.close();
     }
 }

@@ -91,6 +91,16 @@ struct Inner {
     pre_ms: Option<f64>,
     error: Option<String>,
     bridge: Option<Rc<WorkerBridge<RunnerWorker>>>,
+    /// Bumped whenever the model files change (the load effect's key: a counter here, not a
+    /// value captured by a callback at some earlier render).
+    version: u32,
+}
+
+/// The next files version (see `Inner::version`).
+fn bump(inner: &RefCell<Inner>) -> u32 {
+    let mut s = inner.borrow_mut();
+    s.version += 1;
+    s.version
 }
 
 impl Inner {
@@ -119,6 +129,7 @@ impl Inner {
             pre_ms: None,
             error: None,
             bridge: None,
+            version: 0,
         }
     }
 
@@ -144,9 +155,8 @@ impl Inner {
         if let Some(stream) = self.stream.take() {
             media::stop_stream(&stream);
         }
-        if let Some(capture) = self.capture.take() {
-            capture.close();
-        }
+        // Dropping the capture closes its audio graph.
+        self.capture = None;
         self.source = Source::Idle;
     }
 
@@ -296,7 +306,11 @@ pub fn WakeWordDemo(props: &DemoProps) -> Html {
                         serde_json::from_slice(&b).map_err(|e| format!("{KEYWORD_CARD}: {e}"))?;
                     Ok(v["labels"]
                         .as_array()
-                        .map(|a| a.iter().filter_map(|l| l.as_str().map(String::from)).collect())
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|l| l.as_str().map(String::from))
+                                .collect()
+                        })
                         .unwrap_or_default())
                 });
                 let model = fetch_bytes(KEYWORD_MODEL).await;
@@ -314,7 +328,7 @@ pub fn WakeWordDemo(props: &DemoProps) -> Html {
                         }
                     }
                 }
-                files_version.set(*files_version + 1);
+                files_version.set(bump(&inner));
             });
         });
     }
@@ -346,6 +360,12 @@ pub fn WakeWordDemo(props: &DemoProps) -> Html {
         );
     }
 
+    // Stop the microphone when the page goes.
+    {
+        let inner = inner.clone();
+        use_effect_with((), move |_| move || inner.borrow_mut().stop());
+    }
+
     // The spectrogram, after every render: the last frames, newest on the right.
     let spectrogram = use_node_ref();
     {
@@ -371,7 +391,7 @@ pub fn WakeWordDemo(props: &DemoProps) -> Html {
                 s.choice = Choice::from_value(&select.value());
                 s.error = None;
             }
-            files_version.set(*files_version + 1);
+            files_version.set(bump(&inner));
         })
     };
 
@@ -406,7 +426,7 @@ pub fn WakeWordDemo(props: &DemoProps) -> Html {
                 if which == "wake_json" {
                     redraw.force_update();
                 } else {
-                    files_version.set(*files_version + 1);
+                    files_version.set(bump(&inner));
                 }
             });
         })
@@ -687,10 +707,14 @@ fn heat(v: u8) -> [u8; 4] {
 fn strip_chart(listener: Option<&Listener>, labels: &[String], threshold: f32) -> Html {
     const W: f64 = 600.0;
     const H: f64 = 140.0;
-    const COLOURS: [&str; 6] = ["#98a2b3", "#dd8a2e", "#1e7a46", "#b42318", "#2b6cb0", "#7a3cb4"];
+    const COLOURS: [&str; 6] = [
+        "#98a2b3", "#dd8a2e", "#1e7a46", "#b42318", "#2b6cb0", "#7a3cb4",
+    ];
     let x_of = |i: usize| i as f64 * W / (SCORE_POINTS - 1) as f64;
     let y_of = |v: f32| H - f64::from(v.clamp(0.0, 1.0)) * H;
-    let scores: Vec<&(u64, Vec<f32>)> = listener.map(|l| l.scores.iter().collect()).unwrap_or_default();
+    let scores: Vec<&(u64, Vec<f32>)> = listener
+        .map(|l| l.scores.iter().collect())
+        .unwrap_or_default();
     let offset = SCORE_POINTS - scores.len().min(SCORE_POINTS);
     let latest = scores.last().map(|(_, s)| s.clone()).unwrap_or_default();
     html! {

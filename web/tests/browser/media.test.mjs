@@ -1,0 +1,184 @@
+// Browser tests of the Wake word and Vision pages with Chromium's fake devices: the microphone
+// plays a WAV file (looped) and the camera a Y4M video made here from TFLM's person_detection
+// BMPs (into a temporary folder, never committed).
+//
+// Two launches (the fake devices are per browser):
+//   1. yes_1000ms.wav + person.bmp:   the keyword model hears "yes"; person_detect's person
+//      score from the camera; an uploaded person.bmp gives the CLI's input bytes and outputs.
+//   2. no_1000ms.wav + no_person.bmp: "no"; a lower person score than in launch 1.
+//
+// Usage: node media.test.mjs   (scripts/test sets the variables; see harness.mjs)
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  SHARED, assert, assertEq, check, expectClean, finish, launch, shot, skip, tinyml, URL,
+} from './harness.mjs';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tinyml-media-'));
+const SPEECH = path.join(SHARED, 'data', 'micro_speech');
+const PICTURES = path.join(SHARED, 'data', 'person_detection');
+const PERSON_DETECT = path.join(SHARED, 'models', 'tflm', 'person_detect.tflite');
+
+/** An uncompressed 8-bit palettized BMP (TFLM's test pictures) as rows of gray, top first. */
+function readGrayBmp(file) {
+  const b = fs.readFileSync(file);
+  const offset = b.readUInt32LE(10);
+  const width = b.readInt32LE(18);
+  const h = b.readInt32LE(22);
+  const bits = b.readUInt16LE(28);
+  if (bits !== 8) throw new Error(`${file}: ${bits}-bit BMP; this test reads 8-bit ones`);
+  const height = Math.abs(h);
+  const palette = 14 + b.readUInt32LE(14);
+  const stride = Math.ceil(width / 4) * 4;
+  const gray = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const row = h > 0 ? height - 1 - y : y;
+    for (let x = 0; x < width; x++) {
+      const i = b[offset + row * stride + x];
+      // The palette is gray (B = G = R); take green.
+      gray[y * width + x] = b[palette + 4 * i + 1];
+    }
+  }
+  return { width, height, gray };
+}
+
+/**
+ * A one-frame 4:2:0 Y4M of the picture scaled up 2x (each pixel a 2x2 block, so the page's
+ * area resize back to 96x96 averages equal pixels). Luma in the limited range (16-235) that
+ * the browser's YUV-to-RGB conversion expects; chroma neutral.
+ */
+function writeY4m(bmp, file) {
+  const w = bmp.width * 2;
+  const h = bmp.height * 2;
+  const y = Buffer.alloc(w * h);
+  for (let r = 0; r < h; r++) {
+    for (let c = 0; c < w; c++) {
+      y[r * w + c] = 16 + Math.round((bmp.gray[(r >> 1) * bmp.width + (c >> 1)] * 219) / 255);
+    }
+  }
+  const chroma = Buffer.alloc((w / 2) * (h / 2), 128);
+  const header = Buffer.from(`YUV4MPEG2 W${w} H${h} F10:1 Ip A1:1 C420jpeg\nFRAME\n`);
+  fs.writeFileSync(file, Buffer.concat([header, y, chroma, chroma]));
+}
+
+/** The first detection the wake-word page lists (waits for one), and all of them. */
+async function hear(page) {
+  await page.goto(`${URL}#/wakeword`);
+  await page.waitForSelector('[data-testid=wakeword-mic]:not([disabled])', { timeout: 30000 });
+  await page.click('[data-testid=wakeword-mic]');
+  await page.waitForSelector('[data-testid=wakeword-detections] li', { timeout: 30000 });
+  // Let it listen a little longer: a wrong word would show up too.
+  await page.waitForTimeout(1500);
+  const labels = await page.$$eval('[data-testid=wakeword-detections] li', (ls) => ls.map((l) => l.dataset.label));
+  const status = await page.textContent('[data-testid=wakeword-status]');
+  const arena = await page.getAttribute('[data-testid=wakeword-arena]', 'data-bytes');
+  await page.click('[data-testid=wakeword-stop]');
+  return { labels, status, arena: Number(arena) };
+}
+
+/** Loads person_detect into the Vision page. */
+async function loadPersonDetect(page) {
+  await page.goto(`${URL}#/vision`);
+  await page.setInputFiles('[data-testid=vision-model-file]', PERSON_DETECT);
+  await page.waitForFunction(() => {
+    const s = document.querySelector('[data-testid=vision-stats] dd');
+    const b = document.querySelector('[data-testid=vision-camera]');
+    return s && s.textContent.includes('person_detect') && b && !b.disabled;
+  }, null, { timeout: 30000 });
+}
+
+/** The person score of the camera's frames (after a few, so the frame is settled). */
+async function cameraPersonScore(page) {
+  await page.click('[data-testid=vision-camera]');
+  await page.waitForFunction(() => {
+    const s = document.querySelector('[data-testid=vision-status]');
+    const m = s && s.textContent.match(/camera: (\d+) frames/);
+    return m && Number(m[1]) >= 4 && document.querySelector('[data-testid=vision-scores] li[data-label=person]');
+  }, null, { timeout: 30000 });
+  const score = Number(await page.getAttribute('[data-testid=vision-scores] li[data-label=person]', 'data-score'));
+  await page.click('[data-testid=vision-stop]');
+  return score;
+}
+
+async function session(wav, picture, y4m) {
+  const { browser, page } = await launch([
+    '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream',
+    `--use-file-for-fake-audio-capture=${wav}`,
+    `--use-file-for-fake-video-capture=${y4m}`,
+    '--autoplay-policy=no-user-gesture-required',
+  ]);
+  const result = {};
+  try {
+    result.heard = await hear(page);
+    await shot(page, `media-wakeword-${path.basename(wav, '.wav')}`);
+    await loadPersonDetect(page);
+    result.person = await cameraPersonScore(page);
+    await shot(page, `media-vision-${path.basename(picture, '.bmp')}`);
+    // The same picture uploaded: the page's input bytes and outputs against the CLI's.
+    await page.setInputFiles('[data-testid=vision-image-file]', picture);
+    await page.waitForFunction((name) => {
+      const s = document.querySelector('[data-testid=vision-status]');
+      const v = document.querySelector('[data-testid=vision-model-view]');
+      return s && s.textContent === name && v && v.dataset.busy === 'false' && v.dataset.inputHex && v.dataset.rawOutput;
+    }, path.basename(picture), { timeout: 30000 });
+    result.inputHex = await page.getAttribute('[data-testid=vision-model-view]', 'data-input-hex');
+    result.raw = await page.getAttribute('[data-testid=vision-model-view]', 'data-raw-output');
+  } catch (e) {
+    result.error = e;
+    await shot(page, `media-failure-${path.basename(wav, '.wav')}`);
+  }
+  await expectClean(page);
+  await browser.close();
+  return result;
+}
+
+/** The CLI's input tensor and int8 outputs for a picture. */
+function cliPath(picture) {
+  const input = path.join(tmp, `${path.basename(picture)}.in`);
+  const output = path.join(tmp, `${path.basename(picture)}.out`);
+  tinyml(['image', picture, '--model', PERSON_DETECT, '--output', input]);
+  tinyml(['run', PERSON_DETECT, '--input', input, '--output', output]);
+  return { inputHex: fs.readFileSync(input).toString('hex'), raw: [...fs.readFileSync(output)].join(',') };
+}
+
+const needed = [path.join(SPEECH, 'yes_1000ms.wav'), path.join(SPEECH, 'no_1000ms.wav'),
+  path.join(PICTURES, 'person.bmp'), path.join(PICTURES, 'no_person.bmp'), PERSON_DETECT];
+const missing = needed.filter((f) => !fs.existsSync(f));
+if (missing.length > 0) {
+  skip('the Wake word and Vision pages with fake devices', `missing ${missing.join(', ')}`);
+  finish();
+}
+
+const runs = {};
+for (const [word, picture] of [['yes', 'person'], ['no', 'no_person']]) {
+  const bmp = path.join(PICTURES, `${picture}.bmp`);
+  const y4m = path.join(tmp, `${picture}.y4m`);
+  writeY4m(readGrayBmp(bmp), y4m);
+  const run = await session(path.join(SPEECH, `${word}_1000ms.wav`), bmp, y4m);
+  runs[word] = run;
+  await check(`the fake microphone playing ${word}_1000ms.wav: the keyword model hears "${word}"`, async () => {
+    if (run.error) throw run.error;
+    assert(run.heard.labels.length > 0, 'no detection');
+    assertEq([...new Set(run.heard.labels)], [word], 'words heard');
+    assert(run.heard.arena > 0, 'the arena used is shown');
+  });
+  await check(`an uploaded ${picture}.bmp gives person_detect the CLI's input bytes and outputs`, async () => {
+    if (run.error) throw run.error;
+    const cli = cliPath(bmp);
+    assert(run.inputHex === cli.inputHex, `input bytes differ from \`tinyml image\` (${run.inputHex.length / 2} vs ${cli.inputHex.length / 2} bytes)`);
+    assertEq(run.raw.split(',').map((b) => (Number(b) << 24) >> 24).join(','),
+      cli.raw.split(',').map((b) => (Number(b) << 24) >> 24).join(','), 'outputs (int8)');
+  });
+}
+
+await check('the camera showing person.bmp scores "person" higher than showing no_person.bmp', async () => {
+  for (const r of Object.values(runs)) if (r.error) throw r.error;
+  console.log(`        person score: person.bmp ${runs.yes.person}, no_person.bmp ${runs.no.person}`);
+  assert(runs.yes.person > runs.no.person, `person ${runs.yes.person} <= no person ${runs.no.person}`);
+});
+
+fs.rmSync(tmp, { recursive: true, force: true });
+finish();
