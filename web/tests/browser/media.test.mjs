@@ -4,7 +4,8 @@
 //
 // Two launches (the fake devices are per browser):
 //   1. yes_1000ms.wav + person.bmp:   the keyword model hears "yes"; person_detect's person
-//      score from the camera; an uploaded person.bmp gives the CLI's input bytes and outputs.
+//      score from the camera (showing the BMP's photograph, see `photograph`); an uploaded
+//      person.bmp gives the CLI's input bytes and outputs.
 //   2. no_1000ms.wav + no_person.bmp: "no"; a lower person score than in launch 1.
 //
 // Usage: node media.test.mjs   (scripts/test sets the variables; see harness.mjs)
@@ -42,6 +43,17 @@ function readGrayBmp(file) {
     }
   }
   return { width, height, gray };
+}
+
+/**
+ * The photograph in TFLM's person_detection BMPs. Their palette indices are not gray levels
+ * but the bytes of TFLM's int8 test images: tflite-micro's generate_cc_arrays.py copies
+ * `Image.tobytes()` into the C array that the example's test memcpy's into the int8 input. So
+ * the pixel a camera would have seen is `int8 + 128`, i.e. the byte with its top bit flipped
+ * (read as plain gray, every dark area wraps round to white).
+ */
+function photograph(bmp) {
+  return { ...bmp, gray: bmp.gray.map((b) => b ^ 0x80) };
 }
 
 /**
@@ -156,7 +168,7 @@ const runs = {};
 for (const [word, picture] of [['yes', 'person'], ['no', 'no_person']]) {
   const bmp = path.join(PICTURES, `${picture}.bmp`);
   const y4m = path.join(tmp, `${picture}.y4m`);
-  writeY4m(readGrayBmp(bmp), y4m);
+  writeY4m(photograph(readGrayBmp(bmp)), y4m);
   const run = await session(path.join(SPEECH, `${word}_1000ms.wav`), bmp, y4m);
   runs[word] = run;
   await check(`the fake microphone playing ${word}_1000ms.wav: the keyword model hears "${word}"`, async () => {
