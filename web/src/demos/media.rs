@@ -117,12 +117,14 @@ impl Capture {
         Ok(())
     }
 
-    /// Plays `samples` (mono, at `rate`) into the worklet and to the speakers; `onended` when
-    /// done. The browser resamples them to the device rate, as it would a microphone's.
+    /// Plays `samples` (mono, at `rate`; over and over if `looped`) into the worklet and to the
+    /// speakers; `onended` when done. The browser resamples them to the device rate, as it
+    /// would a microphone's.
     pub fn play(
         &self,
         samples: &[f32],
         rate: u32,
+        looped: bool,
         onended: impl FnOnce() + 'static,
     ) -> Result<(), String> {
         let length = samples.len().max(1) as u32;
@@ -133,6 +135,7 @@ impl Capture {
         buffer.copy_to_channel(samples, 0).map_err(js_error)?;
         let source = self.context.create_buffer_source().map_err(js_error)?;
         source.set_buffer(Some(&buffer));
+        source.set_loop(looped);
         source
             .connect_with_audio_node(&self.node)
             .map_err(js_error)?;

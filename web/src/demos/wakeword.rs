@@ -85,6 +85,8 @@ struct Inner {
     capture: Option<Capture>,
     stream: Option<MediaStream>,
     source: Source,
+    /// Play WAV files over and over (as Chromium's fake microphone plays its file).
+    loop_file: bool,
     /// Tags carry it, so answers to a previous run are dropped.
     generation: u64,
     last_ms: Option<f64>,
@@ -124,6 +126,7 @@ impl Inner {
             capture: None,
             stream: None,
             source: Source::Idle,
+            loop_file: false,
             generation: 0,
             last_ms: None,
             pre_ms: None,
@@ -482,6 +485,14 @@ pub fn WakeWordDemo(props: &DemoProps) -> Html {
         })
     };
 
+    let onloop = {
+        let inner = inner.clone();
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            inner.borrow_mut().loop_file = input.checked();
+        })
+    };
+
     let number = |apply: fn(&mut Inner, f64)| {
         let inner = inner.clone();
         Callback::from(move |e: Event| {
@@ -571,12 +582,13 @@ pub fn WakeWordDemo(props: &DemoProps) -> Html {
                 <label class="file-button">{"Play a WAV file "}
                     <input type="file" accept=".wav,audio/wav" disabled={!ready} data-testid="wakeword-wav" onchange={onwav} />
                 </label>
+                <label><input type="checkbox" checked={s.loop_file} onchange={onloop} data-testid="wakeword-loop" />{" loop"}</label>
                 <button onclick={onstop} disabled={!listening} data-testid="wakeword-stop">{"Stop"}</button>
                 <span class="status" data-testid="wakeword-status">{ match &s.source {
                     Source::Idle if !ready => "loading the model…".to_string(),
                     Source::Idle => "idle".to_string(),
                     Source::Microphone => format!("listening ({} Hz device, resampled to 16 kHz)", s.capture.as_ref().map_or(0, |c| c.rate())),
-                    Source::File(name) => format!("playing {name}"),
+                    Source::File(name) => format!("playing {name}{}", if s.loop_file { " (looped)" } else { "" }),
                 } }</span>
             </div>
             if let Some(e) = &s.error {
@@ -633,7 +645,15 @@ async fn play_file(
     redraw: UseForceUpdateHandle,
 ) -> Result<(), String> {
     let (name, bytes) = media::read_file(file).await?;
-    let audio = wav::parse(&bytes).map_err(|e| format!("{name}: {e}"))?;
+    let mut audio = wav::parse(&bytes).map_err(|e| format!("{name}: {e}"))?;
+    let looped = inner.borrow().loop_file;
+    if !looped {
+        // A second of silence after the recording, so that the one-second window slides over
+        // its end too: a one-second clip alone would fill the window only once.
+        audio
+            .samples
+            .extend(std::iter::repeat_n(0.0, audio.rate as usize));
+    }
     let capture = Capture::new(on_block(inner.clone())).await?;
     let mut s = inner.borrow_mut();
     s.start_listener(capture.rate())?;
@@ -649,7 +669,7 @@ async fn play_file(
             redraw.force_update();
         }
     };
-    capture.play(&audio.samples, audio.rate, ended)?;
+    capture.play(&audio.samples, audio.rate, looped, ended)?;
     s.capture = Some(capture);
     s.source = Source::File(name);
     Ok(())
