@@ -17,8 +17,8 @@
 //!   output pixel `cw` wide, source column `sx` spans `[sx·ow, (sx+1)·ow)` and output column
 //!   `ox` spans `[ox·cw, (ox+1)·cw)`; the weight is the length of their overlap, an integer
 //!   (the same vertically). The weights of one output pixel sum to `cw·ch`, so its exact value
-//!   is `S / (256·cw·ch)` for the integer weighted sum `S` (in `u64`: no overflow below
-//!   2^24 × 2^24 source pixels). Upscaling falls out of the same formula.
+//!   is `S / (256·cw·ch)` for the integer weighted sum `S` (in `u64`; sides are limited to
+//!   [`MAX_SIDE`], so it cannot overflow). Upscaling falls out of the same formula.
 //! - **Pixel** `p = round(S / (256·cw·ch))`, halves up, in `0..=255`; `255 − p` when inverted
 //!   (for white-on-black models such as MNIST fed a dark-on-light picture).
 //! - **Encoding** ([`Encoding`]): int8 `q = p − 128`, the convention of TFLM's camera examples
@@ -284,6 +284,10 @@ impl fmt::Display for ImageError {
 #[cfg(feature = "std")]
 impl std::error::Error for ImageError {}
 
+/// The largest width or height accepted, source or output: 65,536 pixels. It bounds the
+/// arithmetic: a weighted sum is at most `65280 · cw · ch · 2 < 2^50`, far from `u64`'s end.
+pub const MAX_SIDE: usize = 1 << 16;
+
 /// A rectangle of the source: left, top, width, height.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Crop {
@@ -308,13 +312,16 @@ pub fn centre_crop(
     if width == 0 || height == 0 || out_width == 0 || out_height == 0 {
         return Err(ImageError::Empty);
     }
+    if width > MAX_SIDE || height > MAX_SIDE || out_width > MAX_SIDE || out_height > MAX_SIDE {
+        return Err(ImageError::TooLarge);
+    }
     let (w, h, ow, oh) = (
         width as u64,
         height as u64,
         out_width as u64,
         out_height as u64,
     );
-    // Compare w/h with ow/oh without division: w·oh against h·ow.
+    // Compare w/h with ow/oh without division: w·oh against h·ow (each under 2^33).
     let (cw, ch) = if w * oh > h * ow {
         ((h * ow / oh).max(1), h)
     } else {
@@ -390,7 +397,11 @@ pub fn preprocess_region(
     {
         return Err(ImageError::TooLarge);
     }
-    if source.width > 1 << 24 || source.height > 1 << 24 {
+    if source.width > MAX_SIDE
+        || source.height > MAX_SIDE
+        || target.width > MAX_SIDE
+        || target.height > MAX_SIDE
+    {
         return Err(ImageError::TooLarge);
     }
     let channels = target.channels.count();
@@ -535,6 +546,7 @@ mod tests {
             })
         );
         assert_eq!(centre_crop(0, 4, 1, 1), Err(ImageError::Empty));
+        assert_eq!(centre_crop(usize::MAX, 4, 1, 1), Err(ImageError::TooLarge));
     }
 
     #[test]

@@ -54,6 +54,8 @@ struct Inner {
     user_model: bool,
     labels_text: String,
     invert: bool,
+    /// How a pixel maps to the model's float input (see `tinyml_engine::image`).
+    range: PixelRange,
     model: Option<SlotInfo>,
     source: Source,
     stream: Option<MediaStream>,
@@ -89,6 +91,7 @@ impl Inner {
             user_model: false,
             labels_text: String::new(),
             invert: true,
+            range: PixelRange::Tensor,
             model: None,
             source: Source::Idle,
             stream: None,
@@ -129,7 +132,7 @@ impl Inner {
             _ => DType::I16,
         };
         let quant = input.scale.zip(input.zero_point);
-        Target::for_input(&shape, dtype, quant, PixelRange::Tensor, self.invert)
+        Target::for_input(&shape, dtype, quant, self.range, self.invert)
             .map_err(|e| format!("{e} (it is {} {:?})", input.dtype, input.shape))
     }
 
@@ -414,6 +417,19 @@ pub fn VisionDemo(props: &DemoProps) -> Html {
             redraw.force_update();
         })
     };
+    let onrange = {
+        let inner = inner.clone();
+        let redraw = redraw.clone();
+        Callback::from(move |e: Event| {
+            let select: web_sys::HtmlSelectElement = e.target_unchecked_into();
+            inner.borrow_mut().range = match select.value().as_str() {
+                "0,1" => PixelRange::Float { lo: 0.0, hi: 1.0 },
+                "-1,1" => PixelRange::Float { lo: -1.0, hi: 1.0 },
+                _ => PixelRange::Tensor,
+            };
+            redraw.force_update();
+        })
+    };
     let onlabels = {
         let inner = inner.clone();
         let redraw = redraw.clone();
@@ -448,9 +464,23 @@ pub fn VisionDemo(props: &DemoProps) -> Html {
                     "RGB"
                 },
                 match t.encoding {
-                    Encoding::Int8Shifted => "int8 = pixel - 128",
-                    Encoding::UInt8 => "uint8 = pixel",
-                    _ => "float32 = pixel / 255",
+                    Encoding::Int8Shifted => "int8 = pixel - 128".to_string(),
+                    Encoding::UInt8 => "uint8 = pixel".to_string(),
+                    Encoding::Float32 { lo, hi } =>
+                        format!("float32 from {lo} (black) to {hi} (white)"),
+                    Encoding::Int8Quantized {
+                        scale,
+                        zero_point,
+                        lo,
+                        hi,
+                    }
+                    | Encoding::UInt8Quantized {
+                        scale,
+                        zero_point,
+                        lo,
+                        hi,
+                    } =>
+                        format!("{lo}..{hi} quantized with scale {scale}, zero point {zero_point}"),
                 },
                 if t.invert { ", inverted" } else { "" }
             )
@@ -473,6 +503,14 @@ pub fn VisionDemo(props: &DemoProps) -> Html {
                 </p>
                 <label>{"Load a model "}<input type="file" accept=".tflite" data-testid="vision-model-file" onchange={onmodel} /></label>
                 <label>{"Labels "}<input type="text" class="labels" value={s.labels_text.clone()} onchange={onlabels} data-testid="vision-labels" /></label>
+                <label title="TFLM's examples and the project's cards map a pixel over the tensor's whole range (int8: pixel - 128); a model trained on floats in [0, 1] or [-1, 1] can instead be fed those, quantized with its input's scale and zero point.">
+                    {"Pixels "}
+                    <select onchange={onrange} data-testid="vision-range">
+                        <option value="tensor" selected={s.range == PixelRange::Tensor}>{"over the tensor's range"}</option>
+                        <option value="0,1" selected={s.range == (PixelRange::Float { lo: 0.0, hi: 1.0 })}>{"as 0..1"}</option>
+                        <option value="-1,1" selected={s.range == (PixelRange::Float { lo: -1.0, hi: 1.0 })}>{"as -1..1"}</option>
+                    </select>
+                </label>
                 <label><input type="checkbox" checked={s.invert} onchange={oninvert} data-testid="vision-invert" />{" invert (light on dark)"}</label>
             </div>
             <div class="media-controls">
