@@ -2,7 +2,7 @@
 //! 16 kHz, features, a keyword or wake-word model on the emulated MCU, and detections — with a
 //! live spectrogram of the features and the scores over time.
 //!
-//! The audio path itself is [`Listener`] (host-tested in web/tests/keyword_stream.rs); this
+//! The audio path itself is [`Listener`] (host-tested in web/tests/wakeword_stream.rs); this
 //! file only connects it to the browser: blocks from the worklet go into the listener, its
 //! jobs go to the runner worker, the runner's answers come back into it, and every model answer
 //! redraws the page. Three models:
