@@ -8,11 +8,14 @@
 //      preprocessor) hears "yes"; a microWakeWord model runs (WAKEWORD_MODELS); person_detect's
 //      person score from the camera (showing the BMP's photograph, see `photograph`); an
 //      uploaded person.bmp gives the CLI's input bytes and outputs.
-//   2. no_1000ms.wav + no_person.bmp: "no"; a lower person score than in launch 1.
+//   2. no_1000ms.wav + no_person.bmp: "no"; a lower person score than in launch 1; a picture
+//      of an MNIST test digit, dark on light, is classified right by the default digits model.
 //
 // Usage: node media.test.mjs   (scripts/test sets the variables; see harness.mjs)
 
 import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -25,6 +28,8 @@ const PICTURES = path.join(SHARED, 'data', 'person_detection');
 const PERSON_DETECT = path.join(SHARED, 'models', 'tflm', 'person_detect.tflite');
 const MICRO_SPEECH = path.join(SHARED, 'models', 'tflm', 'micro_speech_quantized.tflite');
 const PREPROCESSOR = path.join(SHARED, 'models', 'tflm', 'audio_preprocessor_int8.tflite');
+const MNIST = path.join(SHARED, 'data', 'mnist');
+const DIGITS = fileURLToPath(new globalThis.URL('../../../models/digits/digits.tflite', import.meta.url));
 /** pymicro-wakeword's models folder (scripts/test sets it); its checks are skipped without. */
 const WAKE_MODELS = process.env.WAKEWORD_MODELS;
 
@@ -79,6 +84,60 @@ function writeY4m(bmp, file) {
   const chroma = Buffer.alloc((w / 2) * (h / 2), 128);
   const header = Buffer.from(`YUV4MPEG2 W${w} H${h} F10:1 Ip A1:1 C420jpeg\nFRAME\n`);
   fs.writeFileSync(file, Buffer.concat([header, y, chroma, chroma]));
+}
+
+/**
+ * MNIST test digit `index` as a picture of dark ink on white paper: a 24-bit BMP scaled up 5x
+ * (140x140), so that the page's area resize back to 28x28 averages equal pixels and its
+ * inversion restores the digit exactly. Returns the file and the digit's label.
+ */
+function mnistPicture(index, file) {
+  const images = zlib.gunzipSync(fs.readFileSync(path.join(MNIST, 't10k-images-idx3-ubyte.gz')));
+  const labels = zlib.gunzipSync(fs.readFileSync(path.join(MNIST, 't10k-labels-idx1-ubyte.gz')));
+  const digit = images.subarray(16 + index * 784, 16 + (index + 1) * 784);
+  const side = 140;
+  const stride = side * 3; // 420, a multiple of 4: no row padding
+  const header = Buffer.alloc(54);
+  header.write('BM', 0);
+  header.writeUInt32LE(54 + stride * side, 2);
+  header.writeUInt32LE(54, 10);
+  header.writeUInt32LE(40, 14);
+  header.writeInt32LE(side, 18);
+  header.writeInt32LE(side, 22);
+  header.writeUInt16LE(1, 26);
+  header.writeUInt16LE(24, 28);
+  const pixels = Buffer.alloc(stride * side);
+  for (let y = 0; y < side; y++) {
+    const row = side - 1 - y; // bottom-up
+    for (let x = 0; x < side; x++) {
+      const v = 255 - digit[Math.floor(y / 5) * 28 + Math.floor(x / 5)];
+      pixels.fill(v, row * stride + x * 3, row * stride + x * 3 + 3);
+    }
+  }
+  fs.writeFileSync(file, Buffer.concat([header, pixels]));
+  return labels[8 + index];
+}
+
+/** The Vision page with its default model (the project's digits) classifies `picture`. */
+async function classifyDigit(page, picture) {
+  await page.goto(`${URL}#/`);
+  await page.goto(`${URL}#/vision`);
+  await page.waitForFunction(() => {
+    const s = document.querySelector('[data-testid=vision-stats] dd');
+    const b = document.querySelector('[data-testid=vision-image-file]');
+    return s && s.textContent.includes('digits') && b && !b.disabled;
+  }, null, { timeout: 30000 });
+  await page.setInputFiles('[data-testid=vision-image-file]', picture);
+  await page.waitForFunction((name) => {
+    const s = document.querySelector('[data-testid=vision-status]');
+    const v = document.querySelector('[data-testid=vision-model-view]');
+    return s && s.textContent === name && v && v.dataset.busy === 'false' && v.dataset.rawOutput;
+  }, path.basename(picture), { timeout: 30000 });
+  return page.evaluate(() => ({
+    top: document.querySelector('[data-testid=vision-scores] li.top').dataset.label,
+    inputHex: document.querySelector('[data-testid=vision-model-view]').dataset.inputHex,
+    invert: document.querySelector('[data-testid=vision-invert]').checked,
+  }));
 }
 
 /**
@@ -216,7 +275,7 @@ function cliPath(picture) {
 
 const needed = [path.join(SPEECH, 'yes_1000ms.wav'), path.join(SPEECH, 'no_1000ms.wav'),
   path.join(PICTURES, 'person.bmp'), path.join(PICTURES, 'no_person.bmp'), PERSON_DETECT,
-  MICRO_SPEECH, PREPROCESSOR];
+  MICRO_SPEECH, PREPROCESSOR, path.join(MNIST, 't10k-images-idx3-ubyte.gz'), DIGITS];
 const missing = needed.filter((f) => !fs.existsSync(f));
 if (missing.length > 0) {
   skip('the Wake word and Vision pages with fake devices', `missing ${missing.join(', ')}`);
@@ -235,12 +294,22 @@ async function moreAudio(page, result) {
   }
 }
 
+/** Launch 2's further check: a picture of an MNIST test digit with the default model. */
+const DIGIT_INDEX = 0; // in the digits card's held-out split (index % 5 == 0)
+async function digitPicture(page, result) {
+  const picture = path.join(tmp, `mnist-${DIGIT_INDEX}.bmp`);
+  result.digitLabel = String(mnistPicture(DIGIT_INDEX, picture));
+  result.digitPath = picture;
+  result.digit = await classifyDigit(page, picture);
+  await shot(page, 'media-vision-digit');
+}
+
 const runs = {};
 for (const [word, picture] of [['yes', 'person'], ['no', 'no_person']]) {
   const bmp = path.join(PICTURES, `${picture}.bmp`);
   const y4m = path.join(tmp, `${picture}.y4m`);
   writeY4m(photograph(readGrayBmp(bmp)), y4m);
-  const run = await session(path.join(SPEECH, `${word}_1000ms.wav`), bmp, y4m, word === 'yes' ? moreAudio : null);
+  const run = await session(path.join(SPEECH, `${word}_1000ms.wav`), bmp, y4m, word === 'yes' ? moreAudio : digitPicture);
   runs[word] = run;
   await check(`the fake microphone playing ${word}_1000ms.wav: the keyword model hears "${word}"`, async () => {
     if (run.error) throw run.error;
@@ -280,6 +349,16 @@ if (WAKE_MODELS) {
 } else {
   skip('a microWakeWord streaming model', 'WAKEWORD_MODELS (pymicro-wakeword\'s models folder) is not set');
 }
+
+await check('a photo-like picture of an MNIST test digit (dark on light) is classified by the digits model, inverted as the CLI does', async () => {
+  if (runs.no.error) throw runs.no.error;
+  const d = runs.no.digit;
+  assert(d.invert, 'the digits model starts with "invert" on');
+  assertEq(d.top, runs.no.digitLabel, 'class');
+  const cli = path.join(tmp, 'digit.in');
+  tinyml(['image', runs.no.digitPath, '--model', DIGITS, '--invert', '--output', cli]);
+  assert(d.inputHex === fs.readFileSync(cli).toString('hex'), 'input bytes differ from `tinyml image --invert`');
+});
 
 await check('the camera showing person.bmp scores "person" higher than showing no_person.bmp', async () => {
   for (const r of Object.values(runs)) if (r.error) throw r.error;
