@@ -727,9 +727,17 @@ fn heat(v: u8) -> [u8; 4] {
 fn strip_chart(listener: Option<&Listener>, labels: &[String], threshold: f32) -> Html {
     const W: f64 = 600.0;
     const H: f64 = 140.0;
+    // Commands: silence grey, unknown orange, then the words; a lone wake word in the accent.
     const COLOURS: [&str; 6] = [
         "#98a2b3", "#dd8a2e", "#1e7a46", "#b42318", "#2b6cb0", "#7a3cb4",
     ];
+    let colour = |k: usize| {
+        if labels.len() == 1 {
+            "#2b6cb0"
+        } else {
+            COLOURS[k % COLOURS.len()]
+        }
+    };
     let x_of = |i: usize| i as f64 * W / (SCORE_POINTS - 1) as f64;
     let y_of = |v: f32| H - f64::from(v.clamp(0.0, 1.0)) * H;
     let scores: Vec<&(u64, Vec<f32>)> = listener
@@ -745,13 +753,13 @@ fn strip_chart(listener: Option<&Listener>, labels: &[String], threshold: f32) -
                     let points: String = scores.iter().enumerate()
                         .filter_map(|(i, (_, s))| s.get(k).map(|v| format!("{:.1},{:.1} ", x_of(offset + i), y_of(*v))))
                         .collect();
-                    html! { <polyline points={points} fill="none" stroke={COLOURS[k % COLOURS.len()]} stroke-width="2" /> }
+                    html! { <polyline points={points} fill="none" stroke={colour(k)} stroke-width="2" /> }
                 }) }
             </svg>
             <ul class="legend" data-testid="wakeword-scores">
                 { for labels.iter().enumerate().map(|(k, l)| html! {
                     <li data-label={l.clone()} data-score={latest.get(k).map(|v| format!("{v:.4}")).unwrap_or_default()}>
-                        <span class="swatch" style={format!("background:{}", COLOURS[k % COLOURS.len()])}></span>
+                        <span class="swatch" style={format!("background:{}", colour(k))}></span>
                         { format!("{l} {}", latest.get(k).map(|v| format!("{v:.2}")).unwrap_or_else(|| "–".into())) }
                     </li>
                 }) }
