@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod audio;
 pub mod boards;
 pub mod codesize;
 pub mod cost;

@@ -17,6 +17,7 @@ use crate::runner::{RunnerResponse, SlotInfo};
 use crate::runner_worker::RunnerWorker;
 
 pub mod digits;
+pub mod media;
 pub mod sine;
 pub mod vision;
 pub mod wakeword;
