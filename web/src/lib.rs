@@ -9,6 +9,7 @@
 pub mod boards;
 pub mod codesize;
 pub mod cost;
+pub mod demo_core;
 pub mod format;
 pub mod graph;
 pub mod protocol;
