@@ -21,6 +21,7 @@ pub mod sine;
 pub mod vision;
 pub mod wakeword;
 pub mod wand;
+pub mod widgets;
 
 /// The runner worker's script, relative to the page (see `crate::app::worker_url`).
 const RUNNER_JS: &str = "runner.js";
