@@ -5,6 +5,7 @@
 
 pub mod digit;
 pub mod mnist;
+pub mod motion;
 pub mod quant;
 pub mod sine;
 pub mod stroke;

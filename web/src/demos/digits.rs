@@ -260,7 +260,10 @@ pub fn DigitsDemo(props: &DemoProps) -> Html {
             runner.send(RunnerRequest::Unload { slot: old * 2 + 1 });
             dispatcher.dispatch(DigitsAction::Loading(gen));
             wasm_bindgen_futures::spawn_local(async move {
-                for (slot, file) in [(gen * 2, "digits.tflite"), (gen * 2 + 1, "digits_float.tflite")] {
+                for (slot, file) in [
+                    (gen * 2, "digits.tflite"),
+                    (gen * 2 + 1, "digits_float.tflite"),
+                ] {
                     match fetch_bytes(&format!("models/digits/{file}")).await {
                         Ok(bytes) => runner.send(RunnerRequest::Load {
                             slot,
@@ -316,7 +319,8 @@ pub fn DigitsDemo(props: &DemoProps) -> Html {
         }
     };
     let onpointerdown = {
-        let (drawing, to_canvas, surface) = (drawing.dispatcher(), to_canvas.clone(), surface.clone());
+        let (drawing, to_canvas, surface) =
+            (drawing.dispatcher(), to_canvas.clone(), surface.clone());
         Callback::from(move |e: PointerEvent| {
             e.prevent_default();
             if let Some(el) = surface.cast::<web_sys::Element>() {
@@ -379,29 +383,32 @@ pub fn DigitsDemo(props: &DemoProps) -> Html {
                 *t += 1;
                 *t
             };
-            let (runner, dispatcher, readers2) = (runner.clone(), dispatcher.clone(), readers.clone());
+            let (runner, dispatcher, readers2) =
+                (runner.clone(), dispatcher.clone(), readers.clone());
             // Read the images, then the labels, then send both batches.
             let labels = gloo_file::File::from(labels);
-            let reader = gloo_file::callbacks::read_as_bytes(&gloo_file::File::from(images), move |r| {
-                let images = match r {
-                    Ok(b) => b,
-                    Err(e) => {
-                        dispatcher.dispatch(DigitsAction::EvalFailed(format!("images file: {e}")));
-                        return;
-                    }
-                };
-                let (runner, dispatcher) = (runner.clone(), dispatcher.clone());
-                let reader = gloo_file::callbacks::read_as_bytes(&labels, move |r| {
-                    let set = r
-                        .map_err(|e| format!("labels file: {e}"))
-                        .and_then(|labels| TestSet::from_files(&images, &labels));
-                    match set {
-                        Err(e) => dispatcher.dispatch(DigitsAction::EvalFailed(e)),
-                        Ok(set) => start_evaluation(&runner, &dispatcher, gen, tag, set),
-                    }
+            let reader =
+                gloo_file::callbacks::read_as_bytes(&gloo_file::File::from(images), move |r| {
+                    let images = match r {
+                        Ok(b) => b,
+                        Err(e) => {
+                            dispatcher
+                                .dispatch(DigitsAction::EvalFailed(format!("images file: {e}")));
+                            return;
+                        }
+                    };
+                    let (runner, dispatcher) = (runner.clone(), dispatcher.clone());
+                    let reader = gloo_file::callbacks::read_as_bytes(&labels, move |r| {
+                        let set = r
+                            .map_err(|e| format!("labels file: {e}"))
+                            .and_then(|labels| TestSet::from_files(&images, &labels));
+                        match set {
+                            Err(e) => dispatcher.dispatch(DigitsAction::EvalFailed(e)),
+                            Ok(set) => start_evaluation(&runner, &dispatcher, gen, tag, set),
+                        }
+                    });
+                    readers2.borrow_mut().push(reader);
                 });
-                readers2.borrow_mut().push(reader);
-            });
             readers.borrow_mut().push(reader);
         })
     };

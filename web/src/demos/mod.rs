@@ -17,6 +17,7 @@ use crate::runner::{RunnerResponse, SlotInfo};
 use crate::runner_worker::RunnerWorker;
 
 pub mod digits;
+pub mod motion;
 pub mod sine;
 pub mod vision;
 pub mod wakeword;

@@ -111,7 +111,11 @@ impl Reducible for SineState {
                             return Rc::new(s);
                         }
                     };
-                    let raw = inv.outputs.first().map(|o| o.raw.clone()).unwrap_or_default();
+                    let raw = inv
+                        .outputs
+                        .first()
+                        .map(|o| o.raw.clone())
+                        .unwrap_or_default();
                     if is_int8 {
                         let Some(info) = &s.int8 else { return self };
                         let (Some(&q_out), Some(q_in)) = (raw.first(), quantized_x(info, tag))
@@ -236,7 +240,10 @@ pub fn SineDemo(props: &DemoProps) -> Html {
                 let xs = grid(GRID_POINTS);
                 let t = info.inputs.first();
                 let (scale, zp) = quantization(t);
-                let q: Vec<u8> = xs.iter().map(|&x| quantize_i8(x, scale, zp) as u8).collect();
+                let q: Vec<u8> = xs
+                    .iter()
+                    .map(|&x| quantize_i8(x, scale, zp) as u8)
+                    .collect();
                 let f: Vec<u8> = xs.iter().flat_map(|x| x.to_le_bytes()).collect();
                 let count = GRID_POINTS as u32;
                 runner.send(RunnerRequest::Batch {

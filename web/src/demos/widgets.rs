@@ -122,7 +122,10 @@ pub fn ConfusionTable(props: &ConfusionTableProps) -> Html {
             .iter()
             .map(|r| format!(
                 "[{}]",
-                r.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")
+                r.iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
             ))
             .collect::<Vec<_>>()
             .join(",")
