@@ -69,6 +69,22 @@ impl TestSet {
         })
     }
 
+    /// Every `n`th digit (indices 0, n, 2n, ...): `every(5)` is the split models/digits/train.py
+    /// held out of training (`index % 5 == 0`), on which the model card's figures were measured.
+    pub fn every(&self, n: usize) -> TestSet {
+        let n = n.max(1);
+        TestSet {
+            images: self
+                .images
+                .chunks_exact(PIXELS)
+                .step_by(n)
+                .flatten()
+                .copied()
+                .collect(),
+            labels: self.labels.iter().step_by(n).copied().collect(),
+        }
+    }
+
     /// Number of digits.
     pub fn len(&self) -> usize {
         self.labels.len()
@@ -178,6 +194,22 @@ mod tests {
     }
 
     #[test]
+    fn every_fifth_digit_is_the_held_out_split() {
+        let images: Vec<u8> = (0..11 * PIXELS).map(|i| (i / PIXELS) as u8).collect();
+        let set = TestSet {
+            images,
+            labels: (0..11).map(|i| i % 10).collect(),
+        };
+        let held = set.every(5);
+        assert_eq!(held.labels, vec![0, 5, 0]);
+        assert_eq!(held.images.len(), 3 * PIXELS);
+        assert_eq!(held.images[PIXELS], 5);
+        assert_eq!(held.images[2 * PIXELS], 10);
+        assert_eq!(set.every(1), set);
+        assert_eq!(set.every(0), set);
+    }
+
+    #[test]
     fn says_what_is_wrong() {
         let images = idx_file(&[2, 28, 28], &[0; 2 * PIXELS]);
         let labels = idx_file(&[2], &[7, 1]);
@@ -217,5 +249,6 @@ mod tests {
         assert_eq!(set.len(), 10_000);
         assert_eq!(set.images.len(), 10_000 * PIXELS);
         assert_eq!(&set.labels[..5], &[7, 2, 1, 0, 4]);
+        assert_eq!(set.every(5).len(), 2_000);
     }
 }

@@ -236,6 +236,20 @@ if (!fs.existsSync(images) || !fs.existsSync(labelsFile)) {
     console.log(`        (10,000 digits, both models, in ${seconds.toFixed(1)} s; int8 ${(100 * int8.filter((p, k) => p === labels[k]).length / labels.length).toFixed(2)}%)`);
     await shot(page, 'demo-digits-evaluation');
   });
+  await check('digits: on the held-out fifth, the page reproduces the card: int8 accuracy and confusion matrix', async () => {
+    const card = JSON.parse(fs.readFileSync(`${MODELS}/digits/card.json`, 'utf8'));
+    const int8 = card.models.find((m) => m.file === card.default);
+    await page.check('[data-testid=digits-held-out]');
+    await page.click('[data-testid=digits-evaluate]');
+    await page.waitForFunction((n) => document.querySelector('[data-testid=digits-accuracy-int8]')?.dataset.total === String(n),
+      card.evaluation.held_out.samples, { timeout: 60000 });
+    const sel = '[data-testid=digits-accuracy-int8]';
+    const correct = Number(await page.getAttribute(sel, 'data-correct'));
+    assertEq(Number((correct / card.evaluation.held_out.samples).toFixed(4)), int8.metrics.accuracy, 'int8 accuracy vs card');
+    assertEq(JSON.parse(await page.getAttribute('[data-testid=digits-confusion-int8]', 'data-matrix')),
+      card.evaluation.confusion_matrix.matrix, 'int8 confusion matrix vs card');
+    await page.waitForSelector('[data-testid=digits-accuracy-float]', { timeout: 60000 });
+  });
 }
 
 // ---------------------------------------------------------------------------------------- wand
@@ -270,6 +284,26 @@ await check('wand: mouse gestures W, O and L are classified as such, as the CLI 
     assertEq(labels[cli], name, `drawn ${name}: class`);
   }
   await checkArena(page, 'wand-int8', model);
+});
+
+await check('wand: a phone\'s motion (devicemotion rotation rates) held on the button traces an L', async () => {
+  const before = await page.getAttribute('[data-testid=wand-raster]', 'data-pixels');
+  const box = await page.locator('[data-testid=wand-motion]').boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  // Tilt down (negative beta) for 40 events, then turn right (negative gamma) for 25: an L.
+  await page.evaluate(() => {
+    const send = (beta, gamma) => window.dispatchEvent(new DeviceMotionEvent('devicemotion',
+      { rotationRate: { alpha: 0, beta, gamma }, interval: 16 }));
+    for (let k = 0; k < 40; k++) send(-60 + 4 * Math.sin(k), 3 * Math.cos(k));
+    for (let k = 0; k < 25; k++) send(2 * Math.sin(k), -60);
+  });
+  await page.mouse.up();
+  await page.waitForFunction((b) => document.querySelector('[data-testid=wand-raster]')?.dataset.pixels !== b, before);
+  await page.waitForFunction(() => document.querySelector('[data-testid=wand-class]')?.textContent === 'L', null, { timeout: 5000 })
+    .catch(() => {});
+  await shot(page, 'demo-wand-motion');
+  assertEq((await page.textContent('[data-testid=wand-class]')).trim(), 'L', 'class of the motion stroke');
 });
 
 await expectClean(page);
