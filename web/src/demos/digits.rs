@@ -96,6 +96,8 @@ struct DigitsState {
     /// Scores of the drawing (the image they are of is `image`), per model.
     int8_scores: Option<Vec<f64>>,
     float_scores: Option<Vec<f64>>,
+    /// Which drawing (`Drawing::finished`) the int8 scores are of.
+    scores_of: Option<u64>,
     last_ms: Option<f64>,
     /// The evaluation under way or done: its tag, its labels, each model's progress.
     eval_tag: u64,
@@ -144,15 +146,23 @@ impl Reducible for DigitsState {
             DigitsAction::ClearScores => {
                 s.int8_scores = None;
                 s.float_scores = None;
+                s.scores_of = None;
             }
             DigitsAction::Runner(r) => match r {
                 RunnerResponse::Loaded { slot, result } => match (kind(s.gen, slot), result) {
                     (Some(true), Ok(info)) => s.int8 = Some(info),
                     (Some(false), Ok(info)) => s.float = Some(info),
-                    (Some(_), Err(e)) => s.error = Some(e),
+                    (Some(int8), Err(e)) => {
+                        // Both models may fail (a board too small): keep both messages.
+                        let e = format!("{} model: {e}", if int8 { "int8" } else { "float" });
+                        s.error = Some(match s.error.take() {
+                            Some(old) => format!("{old}; {e}"),
+                            None => e,
+                        });
+                    }
                     (None, _) => return self,
                 },
-                RunnerResponse::Invoked { slot, result, .. } => {
+                RunnerResponse::Invoked { slot, result, tag } => {
                     let Some(is_int8) = kind(s.gen, slot) else {
                         return self;
                     };
@@ -166,6 +176,7 @@ impl Reducible for DigitsState {
                                 .unwrap_or_default();
                             if is_int8 {
                                 s.int8_scores = Some(scores);
+                                s.scores_of = Some(tag);
                                 s.last_ms = Some(inv.ms);
                             } else {
                                 s.float_scores = Some(scores);
@@ -237,7 +248,8 @@ fn float_input(pixels: &[u8]) -> Vec<u8> {
 pub fn DigitsDemo(props: &DemoProps) -> Html {
     let state = use_reducer(DigitsState::default);
     let drawing = use_reducer(Drawing::default);
-    let image = use_state(|| vec![0u8; SIDE * SIDE]);
+    // The image the model reads, and which drawing (`Drawing::finished`) it is of.
+    let image = use_state(|| (0u32, vec![0u8; SIDE * SIDE]));
     let runner = {
         let dispatcher = state.dispatcher();
         use_runner(Callback::from(move |r| {
@@ -287,20 +299,21 @@ pub fn DigitsDemo(props: &DemoProps) -> Html {
         let ready = state.int8.is_some() && state.float.is_some();
         let deps = (drawing.finished, state.gen, ready);
         let strokes = drawing.strokes.clone();
-        use_effect_with(deps, move |&(_, gen, ready)| {
+        use_effect_with(deps, move |&(finished, gen, ready)| {
             let pixels = preprocess(&render(&strokes, CANVAS, CANVAS, BRUSH), CANVAS, CANVAS);
-            image.set(pixels.clone());
+            image.set((finished, pixels.clone()));
+            let tag = finished as u64;
             if strokes.is_empty() {
                 dispatcher.dispatch(DigitsAction::ClearScores);
             } else if ready {
                 runner.send(RunnerRequest::Invoke {
                     slot: gen * 2,
-                    tag: 0,
+                    tag,
                     inputs: vec![int8_input(&pixels)],
                 });
                 runner.send(RunnerRequest::Invoke {
                     slot: gen * 2 + 1,
-                    tag: 0,
+                    tag,
                     inputs: vec![float_input(&pixels)],
                 });
             }
@@ -455,13 +468,13 @@ pub fn DigitsDemo(props: &DemoProps) -> Html {
                     </svg>
                     <button data-testid="digits-clear" onclick={onclear}>{"Clear"}</button>
                 </div>
-                <div class="model-sees">
+                <div class="model-sees" data-testid="digits-sees" data-drawing={image.0.to_string()}>
                     <h3>{"What the model sees (28 × 28)"}</h3>
-                    <RasterView width={SIDE} height={SIDE} pixels={(*image).clone()} channels={1} id="digits-image" />
+                    <RasterView width={SIDE} height={SIDE} pixels={image.1.clone()} channels={1} id="digits-image" />
                 </div>
                 <div class="digits-scores">
                     <h3>{"int8 model: "}
-                        <span data-testid="digits-class">{ predicted.map_or_else(|| "–".to_string(), |d| d.to_string()) }</span></h3>
+                        <span data-testid="digits-class" data-drawing={state.scores_of.map(|t| t.to_string())}>{ predicted.map_or_else(|| "–".to_string(), |d| d.to_string()) }</span></h3>
                     if let Some(scores) = &state.int8_scores {
                         <ScoreBars labels={labels()} scores={scores.clone()} id="digits-scores" />
                     } else {

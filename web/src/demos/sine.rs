@@ -100,7 +100,14 @@ impl Reducible for SineState {
                 RunnerResponse::Loaded { slot, result } => match (kind(s.gen, slot), result) {
                     (Some(true), Ok(info)) => s.int8 = Some(info),
                     (Some(false), Ok(info)) => s.float = Some(info),
-                    (Some(_), Err(e)) => s.error = Some(e),
+                    (Some(int8), Err(e)) => {
+                        // Both models may fail (a board too small): keep both messages.
+                        let e = format!("{} model: {e}", if int8 { "int8" } else { "float" });
+                        s.error = Some(match s.error.take() {
+                            Some(old) => format!("{old}; {e}"),
+                            None => e,
+                        });
+                    }
                     (None, _) => return self,
                 },
                 RunnerResponse::Invoked { slot, tag, result } => {

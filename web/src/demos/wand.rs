@@ -74,6 +74,8 @@ struct WandState {
     error: Option<String>,
     int8_scores: Option<Vec<f64>>,
     float_scores: Option<Vec<f64>>,
+    /// Which stroke (`Gesture::finished`) the int8 scores are of.
+    scores_of: Option<u64>,
     last_ms: Option<f64>,
 }
 
@@ -107,15 +109,23 @@ impl Reducible for WandState {
             WandAction::ClearScores => {
                 s.int8_scores = None;
                 s.float_scores = None;
+                s.scores_of = None;
             }
             WandAction::Runner(r) => match r {
                 RunnerResponse::Loaded { slot, result } => match (kind(s.gen, slot), result) {
                     (Some(true), Ok(info)) => s.int8 = Some(info),
                     (Some(false), Ok(info)) => s.float = Some(info),
-                    (Some(_), Err(e)) => s.error = Some(e),
+                    (Some(int8), Err(e)) => {
+                        // Both models may fail (a board too small): keep both messages.
+                        let e = format!("{} model: {e}", if int8 { "int8" } else { "float" });
+                        s.error = Some(match s.error.take() {
+                            Some(old) => format!("{old}; {e}"),
+                            None => e,
+                        });
+                    }
                     (None, _) => return self,
                 },
-                RunnerResponse::Invoked { slot, result, .. } => {
+                RunnerResponse::Invoked { slot, result, tag } => {
                     let Some(is_int8) = kind(s.gen, slot) else {
                         return self;
                     };
@@ -129,6 +139,7 @@ impl Reducible for WandState {
                                 .unwrap_or_default();
                             if is_int8 {
                                 s.int8_scores = Some(scores);
+                                s.scores_of = Some(tag);
                                 s.last_ms = Some(inv.ms);
                             } else {
                                 s.float_scores = Some(scores);
@@ -163,7 +174,8 @@ async fn card_labels() -> Result<Vec<String>, String> {
 pub fn WandDemo(props: &DemoProps) -> Html {
     let state = use_reducer(WandState::default);
     let gesture = use_reducer(Gesture::default);
-    let raster = use_state(|| rasterize(&[]));
+    // The raster the model reads, and which stroke (`Gesture::finished`) it is of.
+    let raster = use_state(|| (0u32, rasterize(&[])));
     let runner = {
         let dispatcher = state.dispatcher();
         use_runner(Callback::from(move |r| {
@@ -222,9 +234,10 @@ pub fn WandDemo(props: &DemoProps) -> Html {
         let points = gesture.points.clone();
         use_effect_with(
             (gesture.finished, state.gen, ready),
-            move |&(_, gen, ready)| {
+            move |&(finished, gen, ready)| {
                 let r = rasterize(&normalise(&points));
-                raster.set(r.clone());
+                raster.set((finished, r.clone()));
+                let tag = finished as u64;
                 if points.len() < 2 {
                     dispatcher.dispatch(WandAction::ClearScores);
                 } else if ready {
@@ -236,12 +249,12 @@ pub fn WandDemo(props: &DemoProps) -> Html {
                         .collect();
                     runner.send(RunnerRequest::Invoke {
                         slot: gen * 2,
-                        tag: 0,
+                        tag,
                         inputs: vec![int8],
                     });
                     runner.send(RunnerRequest::Invoke {
                         slot: gen * 2 + 1,
-                        tag: 0,
+                        tag,
                         inputs: vec![float],
                     });
                 }
@@ -301,7 +314,7 @@ pub fn WandDemo(props: &DemoProps) -> Html {
     };
     // The stroke as drawn, scaled into the surface when it came from the motion sensor.
     let shown = fit_into_surface(&gesture.points);
-    let rgb: Vec<u8> = raster.iter().map(|&v| (v as i16 + 128) as u8).collect();
+    let rgb: Vec<u8> = raster.1.iter().map(|&v| (v as i16 + 128) as u8).collect();
     html! {
         <section class="panel demo wand-demo" data-testid="wand-demo">
             <h2>{"Magic wand: gestures W, O, L"}</h2>
@@ -327,13 +340,13 @@ pub fn WandDemo(props: &DemoProps) -> Html {
                     </svg>
                     <MotionButton onstroke={onmotionstroke} />
                 </div>
-                <div class="model-sees">
+                <div class="model-sees" data-testid="wand-sees" data-stroke={raster.0.to_string()}>
                     <h3>{"What the model sees (32 × 32 × 3)"}</h3>
                     <RasterView width={WIDTH} height={HEIGHT} pixels={rgb} channels={CHANNELS} id="wand-raster" />
                     <p class="hint">{ format!("{} points drawn, {} kept", gesture.points.len(), gesture.points.len().min(crate::demo_core::stroke::MAX_POINTS)) }</p>
                 </div>
                 <div class="wand-scores">
-                    <h3>{"int8 model: "}<span data-testid="wand-class">{ name(predicted) }</span></h3>
+                    <h3>{"int8 model: "}<span data-testid="wand-class" data-stroke={state.scores_of.map(|t| t.to_string())}>{ name(predicted) }</span></h3>
                     if let Some(scores) = &state.int8_scores {
                         <ScoreBars labels={labels.clone()} scores={scores.clone()} id="wand-scores" />
                     } else {
