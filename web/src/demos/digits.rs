@@ -400,6 +400,8 @@ pub fn DigitsDemo(props: &DemoProps) -> Html {
                 *t += 1;
                 *t
             };
+            // A new evaluation supersedes any reading still under way (dropping cancels it).
+            readers.borrow_mut().clear();
             let (runner, dispatcher, readers2) =
                 (runner.clone(), dispatcher.clone(), readers.clone());
             // Read the images, then the labels, then send both batches.
