@@ -362,6 +362,7 @@ fn point_table(state: &SineState, x: f32) -> Html {
     let float_y = state.float_y.map(|(_, y)| y);
     let f6 = |v: Option<f32>| v.map_or_else(|| "…".to_string(), |v| format!("{v:.6}"));
     html! {
+        <>
         <table class="sine-point" data-testid="sine-point"
                data-step={int8.map(|p| p.step.to_string())}
                data-q-in={int8.map(|p| p.q_in.to_string())}
@@ -373,6 +374,25 @@ fn point_table(state: &SineState, x: f32) -> Html {
                 <td class="hint">{ int8.map(|p| format!("input byte {} → output byte {}", p.q_in, p.q_out)).unwrap_or_default() }</td></tr>
             <tr><th>{"float model"}</th><td data-testid="sine-y-float">{ f6(float_y) }</td></tr>
         </table>
+        { quantization_steps(state, x) }
+        </>
+    }
+}
+
+/// The arithmetic around the int8 model, with this x's numbers: what a firmware does before and
+/// after `invoke`.
+fn quantization_steps(state: &SineState, x: f32) -> Html {
+    let (Some(info), Some(p)) = (&state.int8, &state.point) else {
+        return html! {};
+    };
+    let (si, zi) = quantization(info.inputs.first());
+    let (so, zo) = quantization(info.outputs.first());
+    html! {
+        <p class="hint quant-steps" data-testid="sine-steps">
+            { format!("Before invoke: q = round(x / {si:.6}) + ({zi}) = round({x:.3} / {si:.6}) + ({zi}) = {}. ", p.q_in) }
+            <br />
+            { format!("After invoke: y = (q − ({zo})) × {so:.6} = ({} − ({zo})) × {so:.6} = {:.6}.", p.q_out, p.y) }
+        </p>
     }
 }
 

@@ -110,6 +110,9 @@ await check('sine: the int8 y at slider values equals `tinyml run` on the same i
     assertEq(qOut, cli, `x = ${x}: output byte, page vs tinyml run`);
     const y = Math.fround(Math.fround(cli - o.zero_point) * Math.fround(o.scale));
     assertEq((await page.textContent('[data-testid=sine-y-int8]')).trim(), y.toFixed(6), `x = ${x}: y`);
+    const steps = await page.textContent('[data-testid=sine-steps]');
+    assert(steps.includes(`= ${qIn}.`) && steps.includes(`(${cli} − (${o.zero_point}))`) && steps.includes(`= ${y.toFixed(6)}.`),
+      `x = ${x}: the arithmetic shown: ${steps}`);
     const truth = (await page.textContent('[data-testid=sine-true]')).trim();
     assertEq(truth, Math.sin(Math.fround(x)).toFixed(6), `x = ${x}: sin(x)`);
   }
