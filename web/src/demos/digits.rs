@@ -99,6 +99,7 @@ struct DigitsState {
     /// Which drawing (`Drawing::finished`) the int8 scores are of.
     scores_of: Option<u64>,
     last_ms: Option<f64>,
+    float_ms: Option<f64>,
     /// The evaluation under way or done: its tag, its labels, each model's progress.
     eval_tag: u64,
     eval_labels: Rc<Vec<u8>>,
@@ -180,6 +181,7 @@ impl Reducible for DigitsState {
                                 s.last_ms = Some(inv.ms);
                             } else {
                                 s.float_scores = Some(scores);
+                                s.float_ms = Some(inv.ms);
                             }
                         }
                     }
@@ -488,7 +490,12 @@ pub fn DigitsDemo(props: &DemoProps) -> Html {
                     } }</p>
                 </div>
             </div>
-            <DemoStats info={state.int8.clone()} board={props.board} last_ms={state.last_ms} id="digits-int8" />
+            <div class="demo-stats-row">
+                <div><h3>{"int8 model"}</h3>
+                    <DemoStats info={state.int8.clone()} board={props.board} last_ms={state.last_ms} id="digits-int8" /></div>
+                <div><h3>{"float model (for comparison: four times the weights, float kernels)"}</h3>
+                    <DemoStats info={state.float.clone()} board={props.board} last_ms={state.float_ms} id="digits-float" /></div>
+            </div>
 
             <h3>{"Evaluate on a test set"}</h3>
             <p class="hint">

@@ -77,6 +77,7 @@ struct WandState {
     /// Which stroke (`Gesture::finished`) the int8 scores are of.
     scores_of: Option<u64>,
     last_ms: Option<f64>,
+    float_ms: Option<f64>,
 }
 
 enum WandAction {
@@ -143,6 +144,7 @@ impl Reducible for WandState {
                                 s.last_ms = Some(inv.ms);
                             } else {
                                 s.float_scores = Some(scores);
+                                s.float_ms = Some(inv.ms);
                             }
                         }
                     }
@@ -358,7 +360,12 @@ pub fn WandDemo(props: &DemoProps) -> Html {
                     } }</p>
                 </div>
             </div>
-            <DemoStats info={state.int8.clone()} board={props.board} last_ms={state.last_ms} id="wand-int8" />
+            <div class="demo-stats-row">
+                <div><h3>{"int8 model"}</h3>
+                    <DemoStats info={state.int8.clone()} board={props.board} last_ms={state.last_ms} id="wand-int8" /></div>
+                <div><h3>{"float model (for comparison: four times the weights, float kernels)"}</h3>
+                    <DemoStats info={state.float.clone()} board={props.board} last_ms={state.float_ms} id="wand-float" /></div>
+            </div>
         </section>
     }
 }

@@ -154,6 +154,7 @@ await check('sine: the MAE shown equals the CLI\'s and the card\'s, for both net
     const points = await page.getAttribute('[data-testid=sine-curve-int8]', 'points');
     assertEq(points.split(' ').length, n, `${int8}: plotted points`);
     await checkArena(page, 'sine-int8', `${MODELS}/sine/${int8}`);
+    await checkArena(page, 'sine-float', `${MODELS}/sine/${float}`);
   }
   await shot(page, 'demo-sine');
 });
@@ -189,6 +190,7 @@ await check('digits: mouse drawings of 1, 7, 0 and 4 are classified as such, as 
     assertEq(shown, digit, `drawn ${digit}: class`);
   }
   await checkArena(page, 'digits-int8', model);
+  await checkArena(page, 'digits-float', `${MODELS}/digits/digits_float.tflite`);
 });
 
 function gunzipIdx(file) {
@@ -295,6 +297,7 @@ await check('wand: mouse gestures W, O and L are classified as such, as the CLI 
     assertEq(labels[cli], name, `drawn ${name}: class`);
   }
   await checkArena(page, 'wand-int8', model);
+  await checkArena(page, 'wand-float', `${MODELS}/magic_wand/magic_wand_float.tflite`);
 });
 
 await check('wand: a phone\'s motion (devicemotion rotation rates) held on the button traces an L', async () => {
