@@ -10,6 +10,7 @@ pub mod audio;
 pub mod boards;
 pub mod codesize;
 pub mod cost;
+pub mod demo_core;
 pub mod format;
 pub mod graph;
 pub mod protocol;
