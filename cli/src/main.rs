@@ -12,6 +12,7 @@ macro_rules! outln {
 mod bench;
 mod export;
 mod features;
+mod image;
 mod inspect;
 mod run;
 
@@ -108,6 +109,42 @@ enum Command {
         #[arg(long)]
         output: PathBuf,
     },
+    /// A picture as an image model's input tensor: centre crop, area resize, gray or RGB, the
+    /// input's type and quantization (the playground's Vision page does the same).
+    ///
+    /// By default the pixel range spans the tensor's: int8 p - 128 (TFLM's camera examples),
+    /// uint8 p, float32 p/255. --range LO,HI maps black to LO and white to HI instead and
+    /// quantizes with the input's scale and zero point.
+    Image {
+        /// The picture (BMP: 8-bit palettized, 24- or 32-bit, uncompressed).
+        picture: PathBuf,
+        /// The .tflite file whose input 0 is the image.
+        #[arg(long)]
+        model: PathBuf,
+        /// Float of a black and a white pixel, e.g. -1,1.
+        #[arg(long, value_parser = parse_range)]
+        range: Option<(f32, f32)>,
+        /// 255 - p: for light-on-dark models (MNIST) and dark-on-light pictures.
+        #[arg(long)]
+        invert: bool,
+        /// Where to write the raw input tensor.
+        #[arg(long)]
+        output: PathBuf,
+    },
+}
+
+fn parse_range(s: &str) -> std::result::Result<(f32, f32), String> {
+    let (lo, hi) = s
+        .split_once(',')
+        .ok_or_else(|| format!("{s:?}: expected LO,HI"))?;
+    let num = |v: &str| {
+        v.trim()
+            .parse::<f32>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| format!("{v:?} is not a number"))
+    };
+    Ok((num(lo)?, num(hi)?))
 }
 
 /// Writes a command's output to stdout. A closed pipe (`tinyml inspect m | head`) is not an
@@ -155,6 +192,13 @@ fn main() -> ExitCode {
             preset,
             output,
         } => features::features(&wav, &preset, &output),
+        Command::Image {
+            picture,
+            model,
+            range,
+            invert,
+            output,
+        } => image::image(&picture, &model, range, invert, &output),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

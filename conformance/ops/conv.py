@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from edges import boundary_accs, log_uniform_f32, mbqm, mbqm64, qm
 from opbuilder import Graph
 
 ACTS = [0, 1, 2, 3]  # NONE, RELU, RELU_N1_TO_1, RELU6
@@ -267,3 +268,103 @@ def cases(rng):
             rng, "int8", batches=batches, h=h, w=w, in_d=in_d, kh=kh, kw=kw, stride=st,
             same=same, act=ACTS[k % 4], per_channel=k % 2 == 0)))
     return out
+
+
+def _conv_multipliers(a, b, c):
+    """The three candidate forms of input_scale * filter_scale / output_scale (float32 arrays
+    in): double throughout (what the oracle computes), the product in float then a double
+    division (the older GetQuantizedConvolutionMultipler), and everything in float."""
+    d = qm(a.astype(np.float64) * b.astype(np.float64) / c.astype(np.float64))
+    fp = qm((a * b).astype(np.float64) / c.astype(np.float64))
+    fq = qm(((a * b) / c).astype(np.float64))
+    return d, fp, fq
+
+
+def _conv_edge_search(rng, kind, want, per_channel):
+    """Scales and accumulators for which the three multiplier forms of `_conv_multipliers`
+    requantize some accumulator to different outputs: (in_scale, [filter scales],
+    out_scale, [accumulators]), `want` accumulators (one filter scale when per-tensor)."""
+    lo, hi = (-128, 127) if kind == "int8" else (-32768, 32767)
+    requant = mbqm if kind == "int8" else mbqm64
+    while True:
+        n = 4000 if kind == "int8" else 8000
+        a = np.full(n, log_uniform_f32(rng, 0.005, 0.1, 1)[0], np.float32)
+        b = log_uniform_f32(rng, 0.002, 0.02, n)
+        # Output scales giving multipliers of 1e-3..5e-2: accumulators of a few thousands.
+        c = (a * b / log_uniform_f32(rng, 1e-3, 5e-2, n)).astype(np.float32)
+        if per_channel:
+            c = np.full(n, c[0], np.float32)
+        (qd, sd), (qp, sp), (qf, sf) = _conv_multipliers(a, b, c)
+        keep = ((qd != qp) | (sd != sp)) & ((qd != qf) | (sd != sf))
+        m = a.astype(np.float64) * b / c
+        accs = boundary_accs(m[keep], lo, hi, step=1 if kind == "int8" else 499)
+        col = lambda v: v[keep][:, None]  # noqa: E731
+        od = np.clip(requant(accs, col(qd), col(sd)), lo, hi)
+        op = np.clip(requant(accs, col(qp), col(sp)), lo, hi)
+        of = np.clip(requant(accs, col(qf), col(sf)), lo, hi)
+        hit = (od != op) & (od != of)
+        rows = np.nonzero(hit.any(axis=1))[0]
+        if per_channel and len(rows) >= want:
+            rows = rows[:want]
+            idx = np.nonzero(keep)[0][rows]
+            accs_out = [int(accs[r][np.argmax(hit[r])]) for r in rows]
+            return float(a[0]), [float(v) for v in b[idx]], float(c[0]), accs_out
+        if not per_channel:
+            for r in rows:
+                found = accs[r][hit[r]]
+                if len(found) >= want:
+                    i = np.nonzero(keep)[0][r]
+                    return float(a[i]), [float(b[i])], float(c[i]), [int(v) for v in found[:want]]
+
+
+def multiplier_edge_cases(rng):
+    """CONV_2D, DEPTHWISE_CONV_2D and TRANSPOSE_CONV whose outputs depend on how the
+    requantization multiplier input_scale * filter_scale / output_scale is formed: in double
+    (TFLM's PopulateConvolutionQuantizationParams, and what the oracle does) against the float
+    product or the all-float quotient. The filter is all zeros, so each output channel is its
+    bias requantized: the biases are accumulators the forms round apart."""
+    rng = np.random.default_rng(int(rng.integers(1 << 30)))
+    out = []
+    for kind in ["int8", "int16"]:
+        for per_channel in [False, True]:
+            channels = 4
+            # Per-channel: one shared input/output scale, a filter scale per channel.
+            a, bs, c, accs = _conv_edge_search(rng, kind, channels, per_channel)
+            act_t = "INT8" if kind == "int8" else "INT16"
+            bias_t = "INT32" if kind == "int8" else "INT64"
+            izp = 5 if kind == "int8" else 0
+            for op in ["CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV"]:
+                g = Graph()
+                n = len(bs)
+                wshape = [1, 1, 1, channels] if op == "DEPTHWISE_CONV_2D" else [channels, 1, 1, 1]
+                axis = 3 if op == "DEPTHWISE_CONV_2D" else 0
+                wt = g.const("INT8", wshape, np.zeros(wshape), scale=bs, zero_point=[0] * n,
+                             axis=axis)
+                bscale = [float(np.float32(a) * np.float32(s)) for s in bs]
+                bscale = bscale * (channels // n)
+                b = g.const(bias_t, [channels], accs, scale=bscale, zero_point=[0] * channels)
+                x = g.tensor(act_t, [1, 2, 2, 1], scale=a, zero_point=izp)
+                y = g.tensor(act_t, [1, 2, 2, channels], scale=c, zero_point=0)
+                if op == "CONV_2D":
+                    opts = ("Conv2DOptions", dict(padding=0, strideW=1, strideH=1))
+                    g.op(op, [x, wt, b], [y], options=opts, version=3)
+                elif op == "DEPTHWISE_CONV_2D":
+                    opts = ("DepthwiseConv2DOptions", dict(padding=0, strideW=1, strideH=1,
+                                                            depthMultiplier=channels))
+                    g.op(op, [x, wt, b], [y], options=opts, version=3)
+                else:
+                    shape = g.const("INT32", [4], [1, 2, 2, channels])
+                    opts = ("TransposeConvOptions", dict(padding=0, strideW=1, strideH=1))
+                    g.op(op, [shape, wt, x, b], [y], options=opts, version=4)
+                g.inputs, g.outputs = [x], [y]
+                short = {"CONV_2D": "conv", "DEPTHWISE_CONV_2D": "dw",
+                         "TRANSPOSE_CONV": "tconv"}[op]
+                out.append((f"{short}_{kind}_pc{int(per_channel)}_multiplier_edge", g.build()))
+    return out
+
+
+_plain_cases = cases
+
+
+def cases(rng):  # noqa: F811 - extends the plain cases with the multiplier edge cases
+    return _plain_cases(rng) + multiplier_edge_cases(rng)

@@ -7,6 +7,7 @@ TFLM aborts (TFLITE_CHECK) when an ADD/SUB rescale multiplier is not below 1, so
 drawn to keep 2 * max(s1, s2) / (2^left_shift * s_out) < 1."""
 import numpy as np
 
+from edges import mbqm, qm
 from opbuilder import Graph
 
 ACTS = [0, 1, 2, 3]  # NONE, RELU, RELU_N1_TO_1, RELU6
@@ -187,4 +188,75 @@ def cases(rng):
                 for k, (a, b) in enumerate([([3, 6], [3, 6]), ([2, 1, 4], [3, 1])]):
                     out.append((f"{op.lower()}_int16_general{k}",
                                 binary_case(rng, op, dtype, a, b, act=k, pot=False)))
+    return out
+
+
+def _add_i16(x1, x2, s1, s2, so, double):
+    """TFLM's int16 ADD (left shift 15, zero points 0) with its three multipliers formed in
+    double (the oracle) or in float (the older reference form), over int64 grids."""
+    if double:
+        tm = 2 * max(float(s1), float(s2))
+        r1, r2, ro = float(s1) / tm, float(s2) / tm, tm / ((1 << 15) * float(so))
+    else:
+        tm = np.float32(2) * max(s1, s2)
+        r1, r2, ro = float(s1 / tm), float(s2 / tm), float(tm / (np.float32(1 << 15) * so))
+    (q1, e1), (q2, e2), (qo, eo) = (qm(np.array([r])) for r in (r1, r2, ro))
+    total = mbqm(x1 << 15, q1, e1) + mbqm(x2 << 15, q2, e2)
+    return np.clip(mbqm(total, qo, eo), -32768, 32767)
+
+
+def _mul_i16(x1, x2, s1, s2, so, double):
+    """TFLM's int16 MUL: s1 * s2 / so in double (the oracle) or the product in float."""
+    r = float(s1) * float(s2) / float(so) if double else float(s1 * s2) / float(so)
+    q, e = qm(np.array([r]))
+    return np.clip(mbqm(x1 * x2, q, e), -32768, 32767)
+
+
+GRID16 = np.linspace(-32768, 32767, 256).astype(np.int64)
+
+
+def int16_sensitive_scales(rng, op, count):
+    """(s1, s2, so) for int16 ADD or MUL where the double and float multiplier forms give
+    different outputs on many pairs of a 512 x 256 grid (checked with the models above)."""
+    model = _add_i16 if op == "ADD" else _mul_i16
+    x1 = np.linspace(-32768, 32767, 512).astype(np.int64)[:, None]
+    x2 = GRID16[None, :]
+    found = []
+    while len(found) < count:
+        s1, s2 = (np.float32(log_uniform(rng, 1e-4, 1e-2)) for _ in range(2))
+        if op == "ADD":
+            so = np.float32(max(s1, s2) * rng.uniform(1.0, 3.0))
+        else:
+            so = np.float32(s1 * s2 * 32768 * rng.uniform(0.3, 3.0))
+        differ = int((model(x1, x2, s1, s2, so, True) != model(x1, x2, s1, s2, so, False)).sum())
+        if differ >= 20:
+            found.append((float(s1), float(s2), float(so)))
+    return found
+
+
+def int16_grid_case(op, s1, s2, so):
+    g = Graph()
+    x = g.tensor("INT16", [512, 1], scale=s1, zero_point=0)
+    y = g.const("INT16", [1, 256], GRID16, scale=s2, zero_point=0)
+    z = g.tensor("INT16", [512, 256], scale=so, zero_point=0)
+    fields = dict(fusedActivationFunction=0)
+    if op != "MUL":
+        fields["potScaleInt16"] = False
+    g.op(op, [x, y], [z], options=(OPTIONS[op], fields),
+         version=op_version(op, "INT16", [512, 1], [1, 256], pot=False))
+    g.inputs, g.outputs = [x], [z]
+    return g.build()
+
+
+_plain_cases = cases
+
+
+def cases(rng):  # noqa: F811 - extends the plain cases with the int16 multiplier edge cases
+    out = _plain_cases(rng)
+    # int16 ADD and MUL whose outputs depend on forming the multipliers in double (as the
+    # oracle does) rather than float: a const operand spanning int16 against a runtime one.
+    erng = np.random.default_rng(int(rng.integers(1 << 30)))
+    for op in ["ADD", "MUL"]:
+        for k, (s1, s2, so) in enumerate(int16_sensitive_scales(erng, op, 2)):
+            out.append((f"{op.lower()}_int16_grid{k}", int16_grid_case(op, s1, s2, so)))
     return out

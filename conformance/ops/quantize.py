@@ -5,6 +5,7 @@ the int8<->uint8 shift by 128, the keyword model's int16->int8 head and int16->i
 DEQUANTIZE from int8, int16 and uint8."""
 import numpy as np
 
+from edges import log_uniform_f32, mbqm, qm
 from opbuilder import Graph
 
 RANGE = {"INT8": (-128, 127), "UINT8": (0, 255), "INT16": (-32768, 32767),
@@ -127,3 +128,85 @@ def dequantize_cases(rng):
 
 def cases(rng):
     return quantize_cases(rng) + dequantize_cases(rng)
+
+
+def requant_edge(rng, t_in, t_out):
+    """An int8 -> int8/int16 requantization whose output depends on forming
+    in_scale / out_scale in double (the oracle) rather than in float: scales for which the
+    two multipliers round at least two of the 256 inputs apart. 4096 random inputs cover all
+    256 values."""
+    lo, hi = RANGE[t_out]
+    zi, zo = 3, (-7 if t_out == "INT8" else 0)
+    x = np.arange(-128, 128, dtype=np.int64)[None, :] - zi
+    while True:
+        n = 20000
+        a = log_uniform_f32(rng, 0.01, 0.1, n)
+        # Output scales giving ratios of 0.3..1 (int8) or 10..120 (int16).
+        r = rng.uniform(0.3, 1.0, n) if t_out == "INT8" else rng.uniform(10, 120, n)
+        b = (a / r).astype(np.float32)
+        qd, sd = qm(a.astype(np.float64) / b)
+        qf, sf = qm((a / b).astype(np.float64))
+        od = np.clip(mbqm(x, qd[:, None], sd[:, None]) + zo, lo, hi)
+        of = np.clip(mbqm(x, qf[:, None], sf[:, None]) + zo, lo, hi)
+        rows = np.nonzero((od != of).sum(axis=1) >= 2)[0]
+        if len(rows):
+            i = rows[0]
+            return one_op("QUANTIZE", [4096], t_in, (float(a[i]), zi), t_out,
+                          (float(b[i]), zo))
+
+
+def float_to_int8_edge(rng):
+    """float32 -> int8 where val / scale rounds to a different integer when divided in float
+    (the oracle's AffineQuantize) than in double: values that land on a half in float. Random
+    float inputs almost never do, so the values are constants made from the runtime input as
+    x * 0 + c (exact in float) before the QUANTIZE."""
+    while True:
+        s = log_uniform_f32(rng, 0.005, 0.05, 20000)
+        k = rng.integers(-120, 120, 20000).astype(np.float32)
+        c = ((k + np.float32(0.5)) * s).astype(np.float32)
+        nudged = np.nextafter(c, np.where(rng.random(20000) < 0.5, -np.inf, np.inf).astype(np.float32))
+        for v in (c, nudged):
+            qf = np.sign(v / s) * np.floor(np.abs(v / s) + np.float32(0.5))
+            vd = v.astype(np.float64) / s.astype(np.float64)
+            qd = np.sign(vd) * np.floor(np.abs(vd) + 0.5)
+            idx = np.nonzero(qf != qd)[0]
+            if len(idx) >= 8:
+                break
+        else:
+            continue
+        scale = float(s[idx[0]])
+        # Several values at one scale: keep those that differ at that scale.
+        vals = v[idx][np.isclose(s[idx], s[idx[0]])]
+        same_s = np.float32(scale)
+        extra = ((k[:64] + np.float32(0.5)) * same_s).astype(np.float32)
+        vals = np.concatenate([vals, extra])
+        fq = np.sign(vals / same_s) * np.floor(np.abs(vals / same_s) + np.float32(0.5))
+        dq = np.sign(vals.astype(np.float64) / scale) * np.floor(np.abs(vals.astype(np.float64) / scale) + 0.5)
+        vals = vals[fq != dq]
+        if len(vals) == 0:
+            continue
+        n = len(vals)
+        g = Graph()
+        x = g.tensor("FLOAT32", [n])
+        zero = g.const("FLOAT32", [n], np.zeros(n))
+        cst = g.const("FLOAT32", [n], vals)
+        t0 = g.tensor("FLOAT32", [n])
+        t1 = g.tensor("FLOAT32", [n])
+        y = g.tensor("INT8", [n], scale=scale, zero_point=0)
+        g.op("MUL", [x, zero], [t0], options=("MulOptions", dict(fusedActivationFunction=0)))
+        g.op("ADD", [t0, cst], [t1], options=("AddOptions", dict(fusedActivationFunction=0)))
+        g.op("QUANTIZE", [t1], [y])
+        g.inputs, g.outputs = [x], [y]
+        return g.build()
+
+
+_plain_cases = cases
+
+
+def cases(rng):  # noqa: F811 - extends the plain cases with the multiplier edge cases
+    erng = np.random.default_rng(int(rng.integers(1 << 30)))
+    return _plain_cases(rng) + [
+        ("requant_int8_int8_multiplier_edge", requant_edge(erng, "INT8", "INT8")),
+        ("requant_int8_int16_multiplier_edge", requant_edge(erng, "INT8", "INT16")),
+        ("quantize_f32_int8_half_edge", float_to_int8_edge(erng)),
+    ]

@@ -15,6 +15,7 @@ import os
 
 import numpy as np
 
+from edges import boundary_accs, log_uniform_f32, mbqm, mbqm64, qm
 from opbuilder import Graph
 
 TRAINED_LSTM = "/work/shared/models/tflm/trained_lstm_int8.tflite"
@@ -306,4 +307,133 @@ def fast_path_cases(rng):
 
 
 def cases(rng):
-    return svdf_cases(rng) + lstm_cases(rng) + fast_path_cases(rng)
+    erng = np.random.default_rng(int(rng.integers(1 << 30)))
+    return (svdf_cases(rng) + lstm_cases(rng) + fast_path_cases(rng) + svdf_multiplier_edges(erng)
+            + lstm_gate_bias_edges(erng))
+
+
+def _svdf_model(x_scale, zi, wf, wf_scale, wt, wt_scale, bias, state_scale, out_scale):
+    """A one-batch, rank-1, memory-1 int8 SVDF (state zero point 0, no activation)."""
+    units = len(wf)
+    g = Graph()
+    x = g.tensor("INT8", [64, 1], scale=x_scale, zero_point=zi)
+    w1 = g.const("INT8", [units, 1], np.array(wf).reshape(units, 1), scale=wf_scale, zero_point=0)
+    w2 = g.const("INT8", [units, 1], np.array(wt).reshape(units, 1), scale=wt_scale, zero_point=0)
+    b = g.const("INT32", [units], bias, scale=float(np.float32(state_scale) * np.float32(wt_scale)),
+                zero_point=0)
+    state = g.tensor("INT8", [64, units], scale=state_scale, zero_point=0, variable=True)
+    y = g.tensor("INT8", [64, units], scale=out_scale, zero_point=0)
+    g.op("SVDF", [x, w1, w2, b, state], [y],
+         options=("SVDFOptions", dict(rank=1, fusedActivationFunction=0)), version=3)
+    g.inputs, g.outputs = [x], [y]
+    return g.build()
+
+
+def svdf_multiplier_edges(rng):
+    """int8 SVDFs whose outputs depend on forming the two multipliers in double (the oracle)
+    or in float (the mirrored reference's form).
+    `scale1`: input_size 1 and memory 1, so each state is one input times a feature weight
+    requantized by in * wf / state; time weights 1 and out = state * 2^-7 make the output that
+    state exactly. Scales where some of the 256 inputs requantize apart.
+    `scale2`: zero time weights, so each output is its bias requantized by
+    state * wt / out; biases that the two multipliers round apart."""
+    out = []
+    wf = np.array([127, 113, 97, 71], np.int64)
+    zi = 0
+    x = np.arange(-128, 128, dtype=np.int64)
+    dots = (wf[:, None] * (x[None, :] - zi)).reshape(-1)[None, :]
+    while True:
+        n = 5000
+        a = log_uniform_f32(rng, 0.01, 0.1, n)
+        f = log_uniform_f32(rng, 0.003, 0.02, n)
+        s = (a * f * 127 * 128 / rng.uniform(100, 130, n)).astype(np.float32)
+        qd, sd = qm(a.astype(np.float64) * f / s)
+        qf, sf = qm(((a * f) / s).astype(np.float64))
+        od = np.clip(mbqm(dots, qd[:, None], sd[:, None]), -128, 127)
+        of = np.clip(mbqm(dots, qf[:, None], sf[:, None]), -128, 127)
+        rows = np.nonzero((od != of).any(axis=1))[0]
+        if len(rows):
+            i = rows[0]
+            ss = float(s[i])
+            out.append(("svdf_int8_scale1_multiplier_edge", _svdf_model(
+                float(a[i]), zi, wf, float(f[i]), [1] * 4, 2.0 ** -7, [0] * 4, ss,
+                float(np.float32(ss) * np.float32(2.0 ** -7)))))
+            break
+    while True:
+        n = 4000
+        s = log_uniform_f32(rng, 0.01, 0.1, n)
+        t = log_uniform_f32(rng, 0.003, 0.02, n)
+        o = (s * t / log_uniform_f32(rng, 1e-3, 5e-2, n)).astype(np.float32)
+        qd, sd = qm(s.astype(np.float64) * t / o)
+        qf, sf = qm(((s * t) / o).astype(np.float64))
+        keep = (qd != qf) | (sd != sf)
+        accs = boundary_accs((s.astype(np.float64) * t / o)[keep], -128, 127)
+        od = np.clip(mbqm(accs, qd[keep][:, None], sd[keep][:, None]), -128, 127)
+        of = np.clip(mbqm(accs, qf[keep][:, None], sf[keep][:, None]), -128, 127)
+        hit = od != of
+        rows = np.nonzero(hit.sum(axis=1) >= 4)[0]
+        if len(rows):
+            r = rows[0]
+            i = np.nonzero(keep)[0][r]
+            bias = [int(v) for v in accs[r][hit[r]][:4]]
+            out.append(("svdf_int8_scale2_multiplier_edge", _svdf_model(
+                0.05, 0, [0] * 4, 0.01, [0] * 4, float(t[i]), bias, float(s[i]), float(o[i]))))
+            break
+    return out
+
+
+def lstm_gate_bias_edges(rng):
+    """Integer LSTMs whose gate inputs are their biases alone (all weights zero), requantized by
+    the gate multiplier input_scale * weight_scale / 2^-12: scales whose double and float
+    products give different multipliers, and biases (one per gate and unit) that the two
+    multipliers round to different gate inputs inside the sigmoid's and tanh's working range,
+    so the cell and hidden states tell the forms apart. The oracle takes the double product
+    (the engine with the float product fails this case)."""
+    out = []
+    # int16 only: an int8 LSTM's int8 hidden state is too coarse to show a one-step change of
+    # a gate input (such cases pass either way, so they are not kept).
+    for kind in ["int16"]:
+        qmax = 127 if kind == "int8" else 32767
+        act_t, bias_t = ("INT8", "INT32") if kind == "int8" else ("INT16", "INT64")
+        n_state, n_in = 16, 2
+        while True:
+            n = 2000
+            a = np.full(n, np.float32(rng.uniform(0.5, 2) / qmax), np.float32)
+            w = log_uniform_f32(rng, 0.002, 0.02, n)
+            m = a.astype(np.float64) * w / 2.0 ** -12
+            qd, sd = qm(m)
+            qf, sf = qm((a * w).astype(np.float64) / 2.0 ** -12)
+            keep = np.nonzero((qd != qf) | (sd != sf))[0]
+            accs = boundary_accs(m[keep], -12000, 12000, step=7)
+            # 16x8 gates requantize with the multiplier reduced to 16 bits.
+            requant = mbqm if kind == "int8" else mbqm64
+            od = requant(accs, qd[keep][:, None], sd[keep][:, None])
+            of = requant(accs, qf[keep][:, None], sf[keep][:, None])
+            hit = od != of
+            rows = np.nonzero(hit.sum(axis=1) >= 4 * n_state)[0]
+            if len(rows):
+                r = rows[0]
+                break
+        i = keep[r]
+        # Spread over the range (not just its negative end), shuffled across gates and units.
+        found = accs[r][hit[r]]
+        pick = found[np.linspace(0, len(found) - 1, 4 * n_state).astype(int)]
+        biases = rng.permutation(pick).reshape(4, n_state)
+        in_scale, w_scale = float(a[i]), float(w[i])
+        g = Graph()
+        x = g.tensor(act_t, [1, 16, n_in], scale=in_scale, zero_point=0)
+        ws = [g.const("INT8", [n_state, n_in if k < 4 else n_state],
+                      np.zeros((n_state, n_in if k < 4 else n_state)), scale=w_scale, zero_point=0)
+              for k in range(8)]
+        bscale = float(np.float32(in_scale) * np.float32(w_scale))
+        bs = [g.const(bias_t, [n_state], biases[k], scale=bscale, zero_point=0) for k in range(4)]
+        h_scale = float(np.float32(rng.uniform(0.8, 1.2) / qmax))
+        h = g.tensor(act_t, [1, n_state], scale=h_scale, zero_point=0, variable=True)
+        # A fine cell scale keeps a one-step change of a gate visible in the cell state.
+        c = g.tensor("INT16", [1, n_state], scale=2.0 ** -15, zero_point=0, variable=True)
+        y = g.tensor(act_t, [1, 16, n_state], scale=h_scale, zero_point=0)
+        inputs = [x] + ws + [-1, -1, -1] + bs + [-1, -1, h, c, -1, -1, -1, -1]
+        lstm_op(g, inputs, y, 0.0, False, 4)
+        g.inputs, g.outputs = [x], [y]
+        out.append((f"lstm_{kind}_gate_bias_multiplier_edge", g.build()))
+    return out

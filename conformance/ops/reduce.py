@@ -4,6 +4,7 @@ duplicate axes, all axes, a scalar axis tensor, ranks 1 to 6; counts that are an
 of two; the same and different input/output quantization, extreme scale ratios."""
 import numpy as np
 
+from edges import log_uniform_f32, mbqm, qm
 from opbuilder import Graph
 
 OPS = {"MEAN": 40, "SUM": 74, "REDUCE_MAX": 82, "REDUCE_MIN": 89}
@@ -113,3 +114,78 @@ def cases(rng):
                 out.append((f"{op.lower()}_{short}_s{si}_k{int(keep)}",
                             reduce_case(rng, op, dtype, shape, axes, ashape, keep)))
     return out
+
+
+def _sum_outputs(acc, a, b, zo, lo, hi, double):
+    """QuantizedMeanOrSum's SUM requantization of raw sums less n * zero point: multiplier
+    in_scale / out_scale in double (the oracle) or the quotient in float."""
+    q, s = qm(a.astype(np.float64) / b) if double else qm((a / b).astype(np.float64))
+    return np.clip(mbqm(acc, q[:, None], s[:, None]) + zo, lo, hi)
+
+
+def sum_int8_edge(rng):
+    """An int8 SUM of pairs at scales where the double and float multipliers requantize a
+    central pair sum (x1 + x2 within 40 of 2 * zero point, hit hundreds of times by 4096 random
+    rows) to different outputs."""
+    zi, zo = -60, 0
+    acc = np.arange(-40, 41, dtype=np.int64)[None, :] - 2 * zi
+    while True:
+        a = log_uniform_f32(rng, 0.01, 0.1, 20000)
+        b = (a / rng.uniform(0.3, 0.6, 20000)).astype(np.float32)
+        hit = (_sum_outputs(acc, a, b, zo, -128, 127, True)
+               != _sum_outputs(acc, a, b, zo, -128, 127, False))
+        rows = np.nonzero(hit.sum(axis=1) >= 2)[0]
+        if len(rows):
+            i = rows[0]
+            g = Graph()
+            x = g.tensor("INT8", [4096, 2], scale=float(a[i]), zero_point=zi)
+            y = g.tensor("INT8", [4096], scale=float(b[i]), zero_point=zo)
+            ax = g.const("INT32", [1], np.array([1], np.int32))
+            g.op("SUM", [x, ax], [y], options=("ReducerOptions", dict(keepDims=False)),
+                 version=version("SUM", "INT8"))
+            g.inputs, g.outputs = [x], [y]
+            return g.build()
+
+
+def int16_edges(rng):
+    """int16 SUM and MEAN of pairs over 16384 rows at scales where the double and float
+    multipliers give different outputs for about one pair sum in two thousand (so dozens of
+    rows of random inputs)."""
+    out = []
+    acc = np.arange(-65536, 65536, 7, dtype=np.int64)[None, :]
+    for op in ["SUM", "MEAN"]:
+        while True:
+            a = log_uniform_f32(rng, 1e-4, 1e-2, 200)
+            ratio = rng.uniform(0.35, 0.5, 200) * (1 if op == "SUM" else 2)
+            b = (a / ratio).astype(np.float32)
+            if op == "SUM":
+                d = _sum_outputs(acc, a, b, 0, -32768, 32767, True)
+                f = _sum_outputs(acc, a, b, 0, -32768, 32767, False)
+            else:
+                # MEAN folds the divisor 2 into the multiplier: one more bit, halved exactly.
+                qd, sd = qm(a.astype(np.float64) / b)
+                qf, sf = qm((a / b).astype(np.float64))
+                d = np.clip(mbqm(acc, qd[:, None], sd[:, None] - 1), -32768, 32767)
+                f = np.clip(mbqm(acc, qf[:, None], sf[:, None] - 1), -32768, 32767)
+            rate = (d != f).mean(axis=1)
+            i = int(np.argmax(rate))
+            if rate[i] >= 1 / 2000:
+                break
+        g = Graph()
+        x = g.tensor("INT16", [16384, 2], scale=float(a[i]), zero_point=0)
+        y = g.tensor("INT16", [16384], scale=float(b[i]), zero_point=0)
+        ax = g.const("INT32", [1], np.array([1], np.int32))
+        g.op(op, [x, ax], [y], options=("ReducerOptions", dict(keepDims=False)),
+             version=version(op, "INT16"))
+        g.inputs, g.outputs = [x], [y]
+        out.append((f"{op.lower()}_int16_multiplier_edge", g.build()))
+    return out
+
+
+_plain_cases = cases
+
+
+def cases(rng):  # noqa: F811 - extends the plain cases with the multiplier edge cases
+    erng = np.random.default_rng(int(rng.integers(1 << 30)))
+    return (_plain_cases(rng) + [("sum_int8_multiplier_edge", sum_int8_edge(erng))]
+            + int16_edges(erng))

@@ -28,6 +28,7 @@ pub mod arena;
 pub mod error;
 pub mod format;
 pub mod frontend;
+pub mod image;
 pub mod interpreter;
 pub mod kernels;
 pub mod model;

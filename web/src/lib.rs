@@ -6,9 +6,11 @@
 
 #![warn(missing_docs)]
 
+pub mod audio;
 pub mod boards;
 pub mod codesize;
 pub mod cost;
+pub mod demo_core;
 pub mod format;
 pub mod graph;
 pub mod protocol;

@@ -163,7 +163,8 @@ pub fn tensor_bytes(t: &TensorData) -> usize {
     elems * dtype_size(&t.dtype)
 }
 
-fn dtype_size(dtype: &str) -> usize {
+/// Bytes of one element of a schema type name (`"INT8"` 1, `"FLOAT32"` 4...).
+pub fn dtype_size(dtype: &str) -> usize {
     match dtype {
         "FLOAT64" | "INT64" | "UINT64" | "COMPLEX64" => 8,
         "FLOAT32" | "INT32" | "UINT32" => 4,

@@ -2,23 +2,26 @@
 //! opening the STM32 ROM bootloader (USB 0483:df11) the way dfu-util does: open, select the
 //! configuration, claim the DFU interface, select the alternate setting whose memory-layout
 //! string names the internal flash (the browser's `interfaceName`, or the string descriptor
-//! read here), and read `wTransferSize` from the DFU functional descriptor. Needs `--cfg=web_sys_unstable_apis` (.cargo/config.toml).
+//! read here), and read `wTransferSize` from the DFU functional descriptor.
+//!
+//! The WebUSB calls are declared here ([`bindings`]) rather than taken from web-sys, whose
+//! WebUSB needs `--cfg=web_sys_unstable_apis`: that flag also changes web-sys's stable
+//! signatures (`getImageData` takes `i32`s under it), which the demo pages rely on.
 //!
 //! Every failure becomes a [`UsbError`] with a plain message; whatever was opened is released
 //! and closed again ([`Dfu::close`]) so that the next attempt starts clean.
 
 use std::fmt;
 
-use js_sys::{Promise, Uint8Array};
+use js_sys::{Object, Promise, Reflect, Uint8Array};
 use tinyml_deploy::dfuse::layout::MemoryLayout;
 use tinyml_deploy::dfuse::{DeviceInfo, Transport, LINUX_UDEV_RULE};
 use tinyml_deploy::format::dfuse::{DFU_PID, ST_VID};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    DomException, UsbControlTransferParameters, UsbDevice, UsbDeviceFilter,
-    UsbDeviceRequestOptions, UsbRecipient, UsbRequestType, UsbTransferStatus,
-};
+use web_sys::DomException;
+
+use bindings::{UsbDevice, UsbInTransferResult, UsbOutTransferResult};
 
 use crate::usb_descriptors;
 
@@ -105,13 +108,98 @@ fn js_error(e: JsValue, during_transfer: bool) -> UsbError {
     }
 }
 
-async fn wait<T: wasm_bindgen::convert::FromWasmAbi + 'static>(
-    p: Promise<T>,
-    during_transfer: bool,
-) -> Result<T, UsbError> {
+/// Awaits a WebUSB promise, reading a rejection into a [`UsbError`].
+async fn wait<T: JsCast>(p: Promise, during_transfer: bool) -> Result<T, UsbError> {
     JsFuture::from(p)
         .await
+        .map(JsCast::unchecked_into)
         .map_err(|e| js_error(e, during_transfer))
+}
+
+/// `{key: value, ...}` for a WebUSB dictionary argument.
+fn dictionary(entries: &[(&str, JsValue)]) -> Object {
+    let o = Object::new();
+    for (key, value) in entries {
+        let _ = Reflect::set(&o, &JsValue::from_str(key), value);
+    }
+    o
+}
+
+/// The part of WebUSB (<https://wicg.github.io/webusb/>) that DFU needs, as Chrome ships it.
+mod bindings {
+    use js_sys::{Array, DataView, Object, Promise, Uint8Array};
+    use wasm_bindgen::prelude::wasm_bindgen;
+
+    #[wasm_bindgen]
+    extern "C" {
+        /// `navigator.usb`.
+        pub type Usb;
+        #[wasm_bindgen(method, js_name = requestDevice)]
+        pub fn request_device(this: &Usb, options: &Object) -> Promise;
+
+        /// A `USBDevice`.
+        pub type UsbDevice;
+        #[wasm_bindgen(method, getter, js_name = vendorId)]
+        pub fn vendor_id(this: &UsbDevice) -> u16;
+        #[wasm_bindgen(method, getter, js_name = productId)]
+        pub fn product_id(this: &UsbDevice) -> u16;
+        #[wasm_bindgen(method, getter)]
+        pub fn opened(this: &UsbDevice) -> bool;
+        #[wasm_bindgen(method, getter)]
+        pub fn configuration(this: &UsbDevice) -> Option<UsbConfiguration>;
+        #[wasm_bindgen(method)]
+        pub fn open(this: &UsbDevice) -> Promise;
+        #[wasm_bindgen(method)]
+        pub fn close(this: &UsbDevice) -> Promise;
+        #[wasm_bindgen(method, js_name = selectConfiguration)]
+        pub fn select_configuration(this: &UsbDevice, value: u8) -> Promise;
+        #[wasm_bindgen(method, js_name = claimInterface)]
+        pub fn claim_interface(this: &UsbDevice, number: u8) -> Promise;
+        #[wasm_bindgen(method, js_name = releaseInterface)]
+        pub fn release_interface(this: &UsbDevice, number: u8) -> Promise;
+        #[wasm_bindgen(method, js_name = selectAlternateInterface)]
+        pub fn select_alternate_interface(this: &UsbDevice, number: u8, alternate: u8) -> Promise;
+        #[wasm_bindgen(method, js_name = controlTransferIn)]
+        pub fn control_transfer_in(this: &UsbDevice, setup: &Object, length: u16) -> Promise;
+        #[wasm_bindgen(method, js_name = controlTransferOut)]
+        pub fn control_transfer_out(this: &UsbDevice, setup: &Object, data: &Uint8Array)
+            -> Promise;
+
+        /// A `USBConfiguration`.
+        pub type UsbConfiguration;
+        #[wasm_bindgen(method, getter)]
+        pub fn interfaces(this: &UsbConfiguration) -> Array;
+
+        /// A `USBInterface`.
+        pub type UsbInterface;
+        #[wasm_bindgen(method, getter, js_name = interfaceNumber)]
+        pub fn interface_number(this: &UsbInterface) -> u8;
+        #[wasm_bindgen(method, getter)]
+        pub fn alternates(this: &UsbInterface) -> Array;
+
+        /// A `USBAlternateInterface`.
+        pub type UsbAlternateInterface;
+        #[wasm_bindgen(method, getter, js_name = alternateSetting)]
+        pub fn alternate_setting(this: &UsbAlternateInterface) -> u8;
+        #[wasm_bindgen(method, getter, js_name = interfaceClass)]
+        pub fn interface_class(this: &UsbAlternateInterface) -> u8;
+        #[wasm_bindgen(method, getter, js_name = interfaceSubclass)]
+        pub fn interface_subclass(this: &UsbAlternateInterface) -> u8;
+        #[wasm_bindgen(method, getter, js_name = interfaceName)]
+        pub fn interface_name(this: &UsbAlternateInterface) -> Option<String>;
+
+        /// A `USBInTransferResult`.
+        pub type UsbInTransferResult;
+        #[wasm_bindgen(method, getter)]
+        pub fn status(this: &UsbInTransferResult) -> String;
+        #[wasm_bindgen(method, getter)]
+        pub fn data(this: &UsbInTransferResult) -> Option<DataView>;
+
+        /// A `USBOutTransferResult`.
+        pub type UsbOutTransferResult;
+        #[wasm_bindgen(method, getter, js_name = status)]
+        pub fn out_status(this: &UsbOutTransferResult) -> String;
+    }
 }
 
 /// An open DFU interface of the STM32 bootloader.
@@ -130,16 +218,15 @@ impl Dfu {
     /// opens it. Call from a click: browsers only show the chooser after a user gesture.
     pub async fn request() -> Result<Dfu, UsbError> {
         let navigator = web_sys::window().ok_or(UsbError::NoWebUsb)?.navigator();
-        let has_usb = js_sys::Reflect::get(&navigator, &JsValue::from_str("usb"))
-            .is_ok_and(|u| !u.is_undefined() && !u.is_null());
-        if !has_usb {
-            return Err(UsbError::NoWebUsb);
-        }
-        let filter = UsbDeviceFilter::new();
-        filter.set_vendor_id(ST_VID);
-        filter.set_product_id(DFU_PID);
-        let options = UsbDeviceRequestOptions::new(&[filter]);
-        let device = wait(navigator.usb().request_device(&options), false).await?;
+        let usb = Reflect::get(&navigator, &JsValue::from_str("usb"))
+            .ok()
+            .filter(|u| !u.is_undefined() && !u.is_null())
+            .ok_or(UsbError::NoWebUsb)?
+            .unchecked_into::<bindings::Usb>();
+        let filter = dictionary(&[("vendorId", ST_VID.into()), ("productId", DFU_PID.into())]);
+        let filters = js_sys::Array::of1(&filter);
+        let options = dictionary(&[("filters", filters.into())]);
+        let device: UsbDevice = wait(usb.request_device(&options), false).await?;
         let mut dfu = Dfu {
             device,
             interface: 0,
@@ -157,9 +244,9 @@ impl Dfu {
     }
 
     async fn open(&mut self) -> Result<(), UsbError> {
-        wait(self.device.open(), false).await?;
+        wait::<JsValue>(self.device.open(), false).await?;
         if self.device.configuration().is_none() {
-            wait(self.device.select_configuration(1), true).await?;
+            wait::<JsValue>(self.device.select_configuration(1), true).await?;
         }
         let config = self
             .device
@@ -169,7 +256,9 @@ impl Dfu {
         let mut found = None;
         let mut names = Vec::new();
         for interface in config.interfaces().iter() {
+            let interface: bindings::UsbInterface = interface.unchecked_into();
             for alt in interface.alternates().iter() {
+                let alt: bindings::UsbAlternateInterface = alt.unchecked_into();
                 if alt.interface_class() != DFU_CLASS || alt.interface_subclass() != DFU_SUBCLASS {
                     continue;
                 }
@@ -206,10 +295,10 @@ impl Dfu {
         self.transfer_size = usb_descriptors::transfer_size(&descriptor).ok_or_else(|| {
             UsbError::NotTheBootloader("the device has no DFU functional descriptor".into())
         })?;
-        wait(self.device.claim_interface(interface), false).await?;
+        wait::<JsValue>(self.device.claim_interface(interface), false).await?;
         self.interface = interface;
         self.claimed = true;
-        wait(
+        wait::<JsValue>(
             self.device.select_alternate_interface(interface, alternate),
             true,
         )
@@ -220,13 +309,13 @@ impl Dfu {
 
     /// A standard GET_DESCRIPTOR request to the device.
     async fn descriptor(&self, value: u16, index: u16, length: u16) -> Result<Vec<u8>, UsbError> {
-        let setup = UsbControlTransferParameters::new(
-            index,
-            UsbRecipient::Device,
-            6, // GET_DESCRIPTOR
-            UsbRequestType::Standard,
-            value,
-        );
+        let setup = dictionary(&[
+            ("requestType", "standard".into()),
+            ("recipient", "device".into()),
+            ("request", 6.into()), // GET_DESCRIPTOR
+            ("value", value.into()),
+            ("index", index.into()),
+        ]);
         in_bytes(wait(self.device.control_transfer_in(&setup, length), true).await?)
     }
 
@@ -260,27 +349,28 @@ impl Dfu {
     /// Releases the interface and closes the device, ignoring errors (it may be gone).
     pub async fn close(&mut self) {
         if self.claimed {
-            let _ = wait(self.device.release_interface(self.interface), true).await;
+            let _ = wait::<JsValue>(self.device.release_interface(self.interface), true).await;
             self.claimed = false;
         }
         if self.device.opened() {
-            let _ = wait(self.device.close(), true).await;
+            let _ = wait::<JsValue>(self.device.close(), true).await;
         }
     }
 
-    fn setup(&self, request: u8, value: u16) -> UsbControlTransferParameters {
-        UsbControlTransferParameters::new(
-            self.interface as u16,
-            UsbRecipient::Interface,
-            request,
-            UsbRequestType::Class,
-            value,
-        )
+    /// A DFU class request to the claimed interface.
+    fn setup(&self, request: u8, value: u16) -> Object {
+        dictionary(&[
+            ("requestType", "class".into()),
+            ("recipient", "interface".into()),
+            ("request", request.into()),
+            ("value", value.into()),
+            ("index", self.interface.into()),
+        ])
     }
 }
 
-fn in_bytes(result: web_sys::UsbInTransferResult) -> Result<Vec<u8>, UsbError> {
-    check(result.status())?;
+fn in_bytes(result: UsbInTransferResult) -> Result<Vec<u8>, UsbError> {
+    check(&result.status())?;
     Ok(result.data().map_or_else(Vec::new, |view| {
         Uint8Array::new_with_byte_offset_and_length(
             &view.buffer(),
@@ -291,11 +381,12 @@ fn in_bytes(result: web_sys::UsbInTransferResult) -> Result<Vec<u8>, UsbError> {
     }))
 }
 
-fn check(status: UsbTransferStatus) -> Result<(), UsbError> {
+/// A transfer's `status`: `ok`, `stall` or `babble`.
+fn check(status: &str) -> Result<(), UsbError> {
     match status {
-        UsbTransferStatus::Ok => Ok(()),
-        UsbTransferStatus::Stall => Err(UsbError::Stall),
-        other => Err(UsbError::Other(format!("transfer status {other:?}"))),
+        "ok" => Ok(()),
+        "stall" => Err(UsbError::Stall),
+        other => Err(UsbError::Other(format!("transfer status {other}"))),
     }
 }
 
@@ -307,9 +398,9 @@ impl Transport for Dfu {
         let data = Uint8Array::from(data);
         let promise = self
             .device
-            .control_transfer_out_with_buffer_source(&self.setup(request, value), &data)
-            .map_err(|e| js_error(e, true))?;
-        check(wait(promise, true).await?.status())
+            .control_transfer_out(&self.setup(request, value), &data);
+        let result: UsbOutTransferResult = wait(promise, true).await?;
+        check(&result.out_status())
     }
 
     async fn control_in(

@@ -254,10 +254,12 @@ fn prepare(ctx: &mut Prepare<'_, '_>) -> Result<()> {
             if wiq.channels > 1 || wrq.channels > 1 {
                 return Err(ctx.unsupported("per-channel LSTM weights"));
             }
-            // GetQuantizedConvolutionMultipler: the scale product in float, widened, divided
-            // in double by the gate's 2^-12 output scale.
-            let mi = (iq.scale * wiq.scale) as f64 / GATE_PRE_SCALE as f64;
-            let mr = (hq.scale * wrq.scale) as f64 / GATE_PRE_SCALE as f64;
+            // GetQuantizedConvolutionMultipler as the oracle (PyPI `tflite-micro`) builds it:
+            // both scales widened to double, multiplied, divided by the gate's 2^-12 output
+            // scale (its disassembly is cvtss2sd, cvtss2sd, mulsd, divsd; FULLY_CONNECTED's
+            // per-tensor multiplier, which shares it, is pinned by discriminating cases).
+            let mi = iq.scale as f64 * wiq.scale as f64 / GATE_PRE_SCALE as f64;
+            let mr = hq.scale as f64 * wrq.scale as f64 / GATE_PRE_SCALE as f64;
             let (im, is) = quant::quantize_multiplier(mi);
             let (rm, rs) = quant::quantize_multiplier(mr);
             p.gates[g] = GateQuant {

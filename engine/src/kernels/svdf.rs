@@ -189,10 +189,15 @@ fn prepare(ctx: &mut Prepare<'_, '_>) -> Result<()> {
             let sq = state.require_quant()?;
             let oq = output.require_quant()?;
             let bq = bias.require_quant()?;
-            // TFLM multiplies and divides the scales in float, then widens to double.
-            let scale_1 = (iq.scale * fq.scale / sq.scale) as f64;
-            let scale_2 = (sq.scale * tq.scale / oq.scale) as f64;
-            if (bq.scale as f64 - (sq.scale * tq.scale) as f64).abs() >= 1e-5 {
+            // The oracle (PyPI `tflite-micro`, newer than the mirrored reference, which forms
+            // these in float) widens every scale to double, multiplies, then divides: its
+            // PrepareSvdf is cvtss2sd/mulsd/divsd throughout, and the
+            // `recurrent__svdf_*_multiplier_edge` cases (scales whose float and double
+            // quotients round some state or output apart) pass only this way. The bias check
+            // is in double too.
+            let scale_1 = iq.scale as f64 * fq.scale as f64 / sq.scale as f64;
+            let scale_2 = sq.scale as f64 * tq.scale as f64 / oq.scale as f64;
+            if (bq.scale as f64 - sq.scale as f64 * tq.scale as f64).abs() >= 1e-5 {
                 return Err(ctx.invalid("SVDF bias scale is not state scale x time-weight scale"));
             }
             (p.scale_1_multiplier, p.scale_1_shift) = quant::quantize_multiplier(scale_1);

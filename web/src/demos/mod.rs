@@ -17,10 +17,13 @@ use crate::runner::{RunnerResponse, SlotInfo};
 use crate::runner_worker::RunnerWorker;
 
 pub mod digits;
+pub mod media;
+pub mod motion;
 pub mod sine;
 pub mod vision;
 pub mod wakeword;
 pub mod wand;
+pub mod widgets;
 
 /// The runner worker's script, relative to the page (see `crate::app::worker_url`).
 const RUNNER_JS: &str = "runner.js";

@@ -1,12 +1,394 @@
-//! The wand demo (being built).
+//! The magic-wand demo: draw a gesture (W, O or L) with the mouse or a finger — or, on a phone,
+//! wave the phone with the button held (its gyroscope integrated into a stroke, as TFLM's newer
+//! magic_wand example integrates its IMU) — and see the 32×32 raster the model reads (the stroke
+//! normalised and rasterised exactly as models/magic_wand/rasterize.py does) and the class.
+//!
+//! Slots carry a load generation: `gen * 2` int8, `gen * 2 + 1` float.
+
+use std::rc::Rc;
 
 use yew::prelude::*;
 
-use super::DemoProps;
+use super::motion::MotionButton;
+use super::widgets::{RasterView, ScoreBars};
+use super::{fetch_bytes, use_runner, DemoProps, DemoStats};
+use crate::demo_core::quant::{argmax, real_values};
+use crate::demo_core::stroke::{normalise, rasterize, CHANNELS, HEIGHT, WIDTH};
+use crate::runner::{RunnerRequest, RunnerResponse, SlotId, SlotInfo};
 
-/// The wand demo page.
+/// The drawing surface, in its own units.
+const SURFACE: f64 = 320.0;
+/// The card's labels, in the model's order (models/magic_wand/card.json `labels`).
+const CARD: &str = "models/magic_wand/card.json";
+
+/// The stroke being drawn, a reducer so that every pointer event lands.
+#[derive(Clone, Debug, PartialEq, Default)]
+struct Gesture {
+    points: Vec<(f64, f64)>,
+    drawing: bool,
+    /// Bumped when a stroke is complete: the moment to classify.
+    finished: u32,
+}
+
+enum Pen {
+    Down(f64, f64),
+    Move(f64, f64),
+    Up,
+    /// A whole stroke at once (from the motion sensor).
+    Stroke(Vec<(f64, f64)>),
+}
+
+impl Reducible for Gesture {
+    type Action = Pen;
+
+    fn reduce(self: Rc<Self>, action: Pen) -> Rc<Self> {
+        let mut g = (*self).clone();
+        match action {
+            // A gesture is one stroke: a new one replaces the last.
+            Pen::Down(x, y) => {
+                g.points = vec![(x, y)];
+                g.drawing = true;
+            }
+            Pen::Move(x, y) if g.drawing => g.points.push((x, y)),
+            Pen::Up if g.drawing => {
+                g.drawing = false;
+                g.finished += 1;
+            }
+            Pen::Stroke(points) => {
+                g.points = points;
+                g.drawing = false;
+                g.finished += 1;
+            }
+            Pen::Move(..) | Pen::Up => return self,
+        }
+        Rc::new(g)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+struct WandState {
+    gen: u32,
+    int8: Option<SlotInfo>,
+    float: Option<SlotInfo>,
+    labels: Vec<String>,
+    error: Option<String>,
+    int8_scores: Option<Vec<f64>>,
+    float_scores: Option<Vec<f64>>,
+    /// Which stroke (`Gesture::finished`) the int8 scores are of.
+    scores_of: Option<u64>,
+    last_ms: Option<f64>,
+    float_ms: Option<f64>,
+}
+
+enum WandAction {
+    Loading(u32),
+    Labels(Vec<String>),
+    Failed(String),
+    ClearScores,
+    Runner(RunnerResponse),
+}
+
+fn kind(gen: u32, slot: SlotId) -> Option<bool> {
+    (slot / 2 == gen).then_some(slot.is_multiple_of(2))
+}
+
+impl Reducible for WandState {
+    type Action = WandAction;
+
+    fn reduce(self: Rc<Self>, action: WandAction) -> Rc<Self> {
+        let mut s = (*self).clone();
+        match action {
+            WandAction::Loading(gen) => {
+                s = WandState {
+                    gen,
+                    labels: s.labels,
+                    ..WandState::default()
+                }
+            }
+            WandAction::Labels(labels) => s.labels = labels,
+            WandAction::Failed(e) => s.error = Some(e),
+            WandAction::ClearScores => {
+                s.int8_scores = None;
+                s.float_scores = None;
+                s.scores_of = None;
+            }
+            WandAction::Runner(r) => match r {
+                RunnerResponse::Loaded { slot, result } => match (kind(s.gen, slot), result) {
+                    (Some(true), Ok(info)) => s.int8 = Some(info),
+                    (Some(false), Ok(info)) => s.float = Some(info),
+                    (Some(int8), Err(e)) => {
+                        // Both models may fail (a board too small): keep both messages.
+                        let e = format!("{} model: {e}", if int8 { "int8" } else { "float" });
+                        s.error = Some(match s.error.take() {
+                            Some(old) => format!("{old}; {e}"),
+                            None => e,
+                        });
+                    }
+                    (None, _) => return self,
+                },
+                RunnerResponse::Invoked { slot, result, tag } => {
+                    let Some(is_int8) = kind(s.gen, slot) else {
+                        return self;
+                    };
+                    match result {
+                        Err(e) => s.error = Some(e),
+                        Ok(inv) => {
+                            let scores = inv
+                                .outputs
+                                .first()
+                                .map(|o| real_values(o, &o.raw))
+                                .unwrap_or_default();
+                            if is_int8 {
+                                s.int8_scores = Some(scores);
+                                s.scores_of = Some(tag);
+                                s.last_ms = Some(inv.ms);
+                            } else {
+                                s.float_scores = Some(scores);
+                                s.float_ms = Some(inv.ms);
+                            }
+                        }
+                    }
+                }
+                _ => return self,
+            },
+        }
+        Rc::new(s)
+    }
+}
+
+/// The labels of the model card.
+async fn card_labels() -> Result<Vec<String>, String> {
+    let bytes = fetch_bytes(CARD).await?;
+    let card: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| format!("{CARD}: {e}"))?;
+    card["labels"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|l| l.as_str().map(str::to_string))
+                .collect()
+        })
+        .ok_or_else(|| format!("{CARD}: no labels"))
+}
+
+/// The magic-wand demo page.
 #[function_component]
 pub fn WandDemo(props: &DemoProps) -> Html {
-    let _ = props;
-    html! { <section class="panel"><p>{"This demo is being built."}</p></section> }
+    let state = use_reducer(WandState::default);
+    let gesture = use_reducer(Gesture::default);
+    // The raster the model reads, and which stroke (`Gesture::finished`) it is of.
+    let raster = use_state(|| (0u32, rasterize(&[])));
+    let runner = {
+        let dispatcher = state.dispatcher();
+        use_runner(Callback::from(move |r| {
+            dispatcher.dispatch(WandAction::Runner(r))
+        }))
+    };
+    let generation = use_mut_ref(|| 0u32);
+    let surface = use_node_ref();
+
+    {
+        let dispatcher = state.dispatcher();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                match card_labels().await {
+                    Ok(l) => dispatcher.dispatch(WandAction::Labels(l)),
+                    Err(e) => dispatcher.dispatch(WandAction::Failed(e)),
+                }
+            });
+        });
+    }
+
+    // The board chosen: load both models in its arena.
+    {
+        let (runner, dispatcher, generation) =
+            (runner.clone(), state.dispatcher(), generation.clone());
+        use_effect_with(props.budget, move |&budget| {
+            let old = *generation.borrow();
+            let gen = old + 1;
+            *generation.borrow_mut() = gen;
+            runner.send(RunnerRequest::Unload { slot: old * 2 });
+            runner.send(RunnerRequest::Unload { slot: old * 2 + 1 });
+            dispatcher.dispatch(WandAction::Loading(gen));
+            wasm_bindgen_futures::spawn_local(async move {
+                for (slot, file) in [
+                    (gen * 2, "magic_wand.tflite"),
+                    (gen * 2 + 1, "magic_wand_float.tflite"),
+                ] {
+                    match fetch_bytes(&format!("models/magic_wand/{file}")).await {
+                        Ok(bytes) => runner.send(RunnerRequest::Load {
+                            slot,
+                            name: file.to_string(),
+                            bytes,
+                            budget: Some(budget),
+                        }),
+                        Err(e) => dispatcher.dispatch(WandAction::Failed(e)),
+                    }
+                }
+            });
+        });
+    }
+
+    // A stroke complete (or the models arrived): rasterise it and classify it.
+    {
+        let (runner, dispatcher, raster) = (runner.clone(), state.dispatcher(), raster.clone());
+        let ready = state.int8.is_some() && state.float.is_some();
+        let points = gesture.points.clone();
+        use_effect_with(
+            (gesture.finished, state.gen, ready),
+            move |&(finished, gen, ready)| {
+                let r = rasterize(&normalise(&points));
+                raster.set((finished, r.clone()));
+                let tag = finished as u64;
+                if points.len() < 2 {
+                    dispatcher.dispatch(WandAction::ClearScores);
+                } else if ready {
+                    let int8: Vec<u8> = r.iter().map(|&v| v as u8).collect();
+                    // The float model: raster + 128 (bytes 0..255) as float32.
+                    let float: Vec<u8> = r
+                        .iter()
+                        .flat_map(|&v| (v as f32 + 128.0).to_le_bytes())
+                        .collect();
+                    runner.send(RunnerRequest::Invoke {
+                        slot: gen * 2,
+                        tag,
+                        inputs: vec![int8],
+                    });
+                    runner.send(RunnerRequest::Invoke {
+                        slot: gen * 2 + 1,
+                        tag,
+                        inputs: vec![float],
+                    });
+                }
+            },
+        );
+    }
+
+    let to_surface = {
+        let surface = surface.clone();
+        move |e: &PointerEvent| -> Option<(f64, f64)> {
+            let el = surface.cast::<web_sys::Element>()?;
+            let r = el.get_bounding_client_rect();
+            if r.width() <= 0.0 || r.height() <= 0.0 {
+                return None;
+            }
+            Some((
+                (e.client_x() as f64 - r.left()) * SURFACE / r.width(),
+                (e.client_y() as f64 - r.top()) * SURFACE / r.height(),
+            ))
+        }
+    };
+    let onpointerdown = {
+        let (gesture, to_surface, surface) =
+            (gesture.dispatcher(), to_surface.clone(), surface.clone());
+        Callback::from(move |e: PointerEvent| {
+            e.prevent_default();
+            if let Some(el) = surface.cast::<web_sys::Element>() {
+                let _ = el.set_pointer_capture(e.pointer_id());
+            }
+            if let Some((x, y)) = to_surface(&e) {
+                gesture.dispatch(Pen::Down(x, y));
+            }
+        })
+    };
+    let onpointermove = {
+        let (gesture, to_surface) = (gesture.dispatcher(), to_surface.clone());
+        Callback::from(move |e: PointerEvent| {
+            if let Some((x, y)) = to_surface(&e) {
+                gesture.dispatch(Pen::Move(x, y));
+            }
+        })
+    };
+    let onpointerup = {
+        let gesture = gesture.dispatcher();
+        Callback::from(move |_: PointerEvent| gesture.dispatch(Pen::Up))
+    };
+    let onmotionstroke = {
+        let gesture = gesture.dispatcher();
+        Callback::from(move |points: Vec<(f64, f64)>| gesture.dispatch(Pen::Stroke(points)))
+    };
+
+    let labels = state.labels.clone();
+    let predicted = state.int8_scores.as_deref().and_then(argmax);
+    let name = |i: Option<usize>| {
+        i.and_then(|i| labels.get(i).cloned())
+            .unwrap_or_else(|| "–".into())
+    };
+    // The stroke as drawn, scaled into the surface when it came from the motion sensor.
+    let shown = fit_into_surface(&gesture.points);
+    let rgb: Vec<u8> = raster.1.iter().map(|&v| (v as i16 + 128) as u8).collect();
+    html! {
+        <section class="panel demo wand-demo" data-testid="wand-demo">
+            <h2>{"Magic wand: gestures W, O, L"}</h2>
+            <p class="hint">
+                {"Draw a W, an O or an L in one stroke. TFLM's magic_wand example turns the \
+                  wand's motion into a stroke like this one, keeps at most 160 points, centres \
+                  and scales it, and draws it into a 32 × 32 image whose colour tells time (red → \
+                  green → blue); a small CNN reads the image. The rasteriser here is the \
+                  example's integer code, ported bit for bit."}
+            </p>
+            if let Some(e) = &state.error {
+                <p class="error" data-testid="wand-error">{ e }</p>
+            }
+            <div class="wand-row">
+                <div class="draw-box">
+                    <svg ref={surface} class="draw-surface" data-testid="wand-canvas"
+                         viewBox={format!("0 0 {SURFACE} {SURFACE}")}
+                         {onpointerdown} {onpointermove}
+                         onpointerup={onpointerup.clone()} onpointercancel={onpointerup}>
+                        <rect x="0" y="0" width={SURFACE.to_string()} height={SURFACE.to_string()} class="draw-bg" />
+                        <polyline class="wand-ink"
+                            points={shown.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect::<Vec<_>>().join(" ")} />
+                    </svg>
+                    <MotionButton onstroke={onmotionstroke} />
+                </div>
+                <div class="model-sees" data-testid="wand-sees" data-stroke={raster.0.to_string()}>
+                    <h3>{"What the model sees (32 × 32 × 3)"}</h3>
+                    <RasterView width={WIDTH} height={HEIGHT} pixels={rgb} channels={CHANNELS} id="wand-raster" />
+                    <p class="hint">{ format!("{} points drawn, {} kept", gesture.points.len(), gesture.points.len().min(crate::demo_core::stroke::MAX_POINTS)) }</p>
+                </div>
+                <div class="wand-scores">
+                    <h3>{"int8 model: "}<span data-testid="wand-class" data-stroke={state.scores_of.map(|t| t.to_string())}>{ name(predicted) }</span></h3>
+                    if let Some(scores) = &state.int8_scores {
+                        <ScoreBars labels={labels.clone()} scores={scores.clone()} id="wand-scores" />
+                    } else {
+                        <p class="hint">{"Draw a gesture."}</p>
+                    }
+                    <p data-testid="wand-float-class">{ match &state.float_scores {
+                        Some(s) => { let i = argmax(s); format!("float model: {} ({:.1}%)", name(i), i.and_then(|i| s.get(i)).copied().unwrap_or(0.0) * 100.0) }
+                        None => String::new(),
+                    } }</p>
+                </div>
+            </div>
+            <div class="demo-stats-row">
+                <div><h3>{"int8 model"}</h3>
+                    <DemoStats info={state.int8.clone()} board={props.board} last_ms={state.last_ms} id="wand-int8" /></div>
+                <div><h3>{"float model (for comparison: four times the weights, float kernels)"}</h3>
+                    <DemoStats info={state.float.clone()} board={props.board} last_ms={state.float_ms} id="wand-float" /></div>
+            </div>
+        </section>
+    }
+}
+
+/// Pointer strokes as they are; any other stroke (the motion sensor's, in degrees) scaled and
+/// centred into the surface for display. Only the display: the model gets the stroke itself.
+fn fit_into_surface(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let inside = points
+        .iter()
+        .all(|&(x, y)| (0.0..=SURFACE).contains(&x) && (0.0..=SURFACE).contains(&y));
+    if inside || points.is_empty() {
+        return points.to_vec();
+    }
+    let (mut lo, mut hi) = (points[0], points[0]);
+    for &(x, y) in points {
+        lo = (lo.0.min(x), lo.1.min(y));
+        hi = (hi.0.max(x), hi.1.max(y));
+    }
+    let side = (hi.0 - lo.0).max(hi.1 - lo.1).max(1e-9);
+    let k = SURFACE * 0.8 / side;
+    let c = ((lo.0 + hi.0) / 2.0, (lo.1 + hi.1) / 2.0);
+    points
+        .iter()
+        .map(|&(x, y)| (SURFACE / 2.0 + (x - c.0) * k, SURFACE / 2.0 + (y - c.1) * k))
+        .collect()
 }
