@@ -73,7 +73,7 @@ async function setReserve(page, bytes) {
 
 /** Waits for the engine's verdict on the current budget: 'fit' or 'fit-error'. */
 async function verdict(page) {
-  await page.waitForSelector('[data-testid=fit], [data-testid=fit-error]', { timeout: 15000 });
+  await page.waitForSelector('[data-testid=fit], [data-testid=fit-error]', { timeout: 60000 });
   if (await page.$('[data-testid=fit]')) return { fits: true, text: await page.textContent('[data-testid=fit]') };
   return { fits: false, text: await page.textContent('[data-testid=engine-error]') };
 }
