@@ -75,10 +75,11 @@ ensure_npm_deps() {
 }
 
 # ensure_web_tools: what `trunk build` needs, none of it downloaded by Trunk itself: the wasm32
-# target, trunk 0.21 (newer ones need a newer rustc), wasm-bindgen-cli at the Cargo.lock version
+# target, the Cortex-M targets (web/firmware.sh builds the firmware templates the Export panel
+# patches), trunk 0.21 (newer ones need a newer rustc), wasm-bindgen-cli at the Cargo.lock version
 # (Trunk.toml pins the same), and npm binaryen's wasm-opt for release builds (web/wasm-opt.sh).
 ensure_web_tools() {
-    ensure_rust_targets wasm32-unknown-unknown
+    ensure_rust_targets wasm32-unknown-unknown thumbv7em-none-eabihf thumbv6m-none-eabi
     ensure_cargo_tool trunk trunk 0.21 --locked --version '~0.21'
     local wbg
     wbg=$(wasm_bindgen_version)
