@@ -326,11 +326,12 @@ pub fn ExportPanel(props: &ExportPanelProps) -> Html {
     });
     let format_options = FORMATS.iter().map(|f| {
         let label = match f.name() {
-            "bin" => "bin — raw flash from 0x08000000",
-            "hex" => "hex — Intel HEX",
-            "dfu" => "dfu — DfuSe file (dfu-util -a 0 -D)",
-            "uf2" => "uf2 — for UF2 bootloaders",
-            _ => "c — model_data.cc / .h for your own firmware",
+            "bin" => format!("bin — raw flash from 0x{:08x}", chosen.flash_origin),
+            "hex" => "hex — Intel HEX".into(),
+            "dfu" => "dfu — DfuSe file (dfu-util -a 0 -D)".into(),
+            "uf2" if chosen.loader == Loader::Rp2040BootRom => "uf2 — drop onto RPI-RP2".into(),
+            "uf2" => "uf2 — for UF2 bootloaders".into(),
+            _ => "c — model_data.cc / .h for your own firmware".into(),
         };
         let unsuitable = f.unsuitable_for(chosen);
         html! {
@@ -342,8 +343,9 @@ pub fn ExportPanel(props: &ExportPanelProps) -> Html {
     html! {
         <div class="export-panel" data-testid="export-panel" data-attempt={attempt.to_string()}>
             <p class="hint">
-                { format!("{} as a firmware image: the firmware template (the same engine, built for Cortex-M4F) \
-                    with the model in its flash slot, exactly the bytes `tinyml export` writes. ", model.name) }
+                { format!("{} as a firmware image: the {} firmware template (the same engine, built for {}) \
+                    with the model in its flash slot, exactly the bytes `tinyml export` writes. ",
+                    model.name, chosen.name, chosen.firmware_target) }
             </p>
             <div class="export-controls">
                 <label>{"Board "}
