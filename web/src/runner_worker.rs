@@ -4,10 +4,9 @@
 use std::rc::Rc;
 
 use gloo_worker::{HandlerId, Worker, WorkerScope};
-use wasm_bindgen::JsCast;
 
 use crate::runner::{Runner, RunnerRequest, RunnerResponse};
-use crate::session::Clock;
+use crate::worker::PerformanceClock;
 
 /// The runner worker (`runner` binary).
 pub struct RunnerWorker {
@@ -16,25 +15,12 @@ pub struct RunnerWorker {
     handler: Rc<std::cell::Cell<Option<HandlerId>>>,
 }
 
-/// `performance.now()` of the worker's global scope.
-struct PerformanceClock(Option<web_sys::Performance>);
-
-impl Clock for PerformanceClock {
-    fn now_ms(&self) -> f64 {
-        self.0.as_ref().map_or(0.0, |p| p.now())
-    }
-}
-
 impl Worker for RunnerWorker {
     type Message = ();
     type Input = RunnerRequest;
     type Output = RunnerResponse;
 
     fn create(scope: &WorkerScope<Self>) -> Self {
-        let performance = js_sys::global()
-            .dyn_into::<web_sys::WorkerGlobalScope>()
-            .ok()
-            .and_then(|g| g.performance());
         let handler: Rc<std::cell::Cell<Option<HandlerId>>> = Rc::default();
         let sink = {
             let scope = scope.clone();
@@ -49,7 +35,7 @@ impl Worker for RunnerWorker {
             runner: Runner::new(
                 Rc::new(wasm_bindgen_futures::spawn_local),
                 sink,
-                Rc::new(PerformanceClock(performance)),
+                Rc::new(PerformanceClock::of_worker()),
             ),
             handler,
         }

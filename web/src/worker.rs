@@ -13,8 +13,20 @@ pub struct EngineWorker {
     clock: PerformanceClock,
 }
 
-/// `performance.now()` of the worker's global scope.
-struct PerformanceClock(Option<web_sys::Performance>);
+/// `performance.now()` of the worker's global scope (both workers' clock).
+pub(crate) struct PerformanceClock(Option<web_sys::Performance>);
+
+impl PerformanceClock {
+    /// The clock of the worker this runs in (none outside a worker: it then reads 0).
+    pub(crate) fn of_worker() -> Self {
+        PerformanceClock(
+            js_sys::global()
+                .dyn_into::<web_sys::WorkerGlobalScope>()
+                .ok()
+                .and_then(|g| g.performance()),
+        )
+    }
+}
 
 impl Clock for PerformanceClock {
     fn now_ms(&self) -> f64 {
@@ -28,13 +40,9 @@ impl Worker for EngineWorker {
     type Output = Response;
 
     fn create(_scope: &WorkerScope<Self>) -> Self {
-        let performance = js_sys::global()
-            .dyn_into::<web_sys::WorkerGlobalScope>()
-            .ok()
-            .and_then(|g| g.performance());
         EngineWorker {
             session: Session::default(),
-            clock: PerformanceClock(performance),
+            clock: PerformanceClock::of_worker(),
         }
     }
 

@@ -1,101 +1,13 @@
 //! The demos' runner on the host: slots keep their model between invocations, answers match a
 //! one-shot interpreter, and bad requests get words, not panics.
 
-use std::cell::RefCell;
+mod common;
+
 use std::path::PathBuf;
-use std::rc::Rc;
-use std::time::Instant;
 
-use futures::executor::LocalPool;
-use futures::task::LocalSpawnExt;
+use common::LocalRunner;
 use tinyml_engine::{Interpreter, Model};
-use tinyml_web::runner::{Runner, RunnerRequest, RunnerResponse, SlotInfo};
-use tinyml_web::session::Clock;
-
-struct HostClock(Instant);
-
-impl Clock for HostClock {
-    fn now_ms(&self) -> f64 {
-        self.0.elapsed().as_secs_f64() * 1e3
-    }
-}
-
-/// A runner whose tasks run on a local pool, and the answers it gave.
-struct Harness {
-    pool: LocalPool,
-    runner: Runner,
-    answers: Rc<RefCell<Vec<RunnerResponse>>>,
-}
-
-impl Harness {
-    fn new() -> Self {
-        let pool = LocalPool::new();
-        let spawner = pool.spawner();
-        let answers: Rc<RefCell<Vec<RunnerResponse>>> = Rc::default();
-        let sink = {
-            let answers = answers.clone();
-            Rc::new(move |r| answers.borrow_mut().push(r))
-        };
-        let runner = Runner::new(
-            Rc::new(move |f| spawner.spawn_local(f).expect("spawn")),
-            sink,
-            Rc::new(HostClock(Instant::now())),
-        );
-        Harness {
-            pool,
-            runner,
-            answers,
-        }
-    }
-
-    /// Sends a request and returns every answer it produced.
-    fn send(&mut self, request: RunnerRequest) -> Vec<RunnerResponse> {
-        self.runner.handle(request);
-        self.pool.run_until_stalled();
-        self.answers.borrow_mut().drain(..).collect()
-    }
-
-    fn load(
-        &mut self,
-        slot: u32,
-        bytes: Vec<u8>,
-        budget: Option<usize>,
-    ) -> Result<SlotInfo, String> {
-        match self
-            .send(RunnerRequest::Load {
-                slot,
-                name: "m.tflite".into(),
-                bytes,
-                budget,
-            })
-            .as_slice()
-        {
-            [RunnerResponse::Loaded { slot: s, result }] if *s == slot => result.clone(),
-            other => panic!("unexpected answers {other:?}"),
-        }
-    }
-
-    fn invoke(
-        &mut self,
-        slot: u32,
-        tag: u64,
-        inputs: Vec<Vec<u8>>,
-    ) -> Result<Vec<Vec<u8>>, String> {
-        match self
-            .send(RunnerRequest::Invoke { slot, tag, inputs })
-            .as_slice()
-        {
-            [RunnerResponse::Invoked {
-                slot: s,
-                tag: t,
-                result,
-            }] if *s == slot && *t == tag => result
-                .clone()
-                .map(|inv| inv.outputs.into_iter().map(|o| o.raw).collect()),
-            other => panic!("unexpected answers {other:?}"),
-        }
-    }
-}
+use tinyml_web::runner::{RunnerRequest, RunnerResponse};
 
 fn repo_model(path: &str) -> Vec<u8> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -117,7 +29,7 @@ fn one_shot(bytes: &[u8], input: &[u8]) -> Vec<u8> {
 #[test]
 fn a_slot_answers_like_a_fresh_interpreter_call_after_call() {
     let bytes = repo_model("models/sine/sine.tflite");
-    let mut h = Harness::new();
+    let mut h = LocalRunner::new();
     let info = h.load(0, bytes.clone(), Some(64 * 1024)).unwrap();
     assert_eq!(info.budget, 64 * 1024);
     assert_eq!(info.inputs.len(), 1);
@@ -134,7 +46,7 @@ fn a_slot_answers_like_a_fresh_interpreter_call_after_call() {
 fn slots_are_independent_and_a_reload_replaces_the_model() {
     let int8 = repo_model("models/sine/sine.tflite");
     let float = repo_model("models/sine/sine_float.tflite");
-    let mut h = Harness::new();
+    let mut h = LocalRunner::new();
     let a = h.load(1, int8.clone(), None).unwrap();
     let b = h.load(2, float.clone(), None).unwrap();
     assert_eq!(a.inputs[0].dtype, "INT8");
@@ -160,7 +72,7 @@ fn slots_are_independent_and_a_reload_replaces_the_model() {
 
 #[test]
 fn bad_requests_get_the_engines_words() {
-    let mut h = Harness::new();
+    let mut h = LocalRunner::new();
     let err = h.load(0, b"not a model at all".to_vec(), None).unwrap_err();
     assert!(err.contains("not a TensorFlow Lite file"), "{err}");
     // The failed slot answers, in order, that it has no model.
@@ -182,7 +94,7 @@ fn bad_requests_get_the_engines_words() {
 #[test]
 fn a_batch_reports_progress_and_every_output() {
     let bytes = repo_model("models/sine/sine.tflite");
-    let mut h = Harness::new();
+    let mut h = LocalRunner::new();
     h.load(3, bytes.clone(), None).unwrap();
     let samples: Vec<u8> = (0..250u32).map(|i| (i as u8).wrapping_mul(37)).collect();
     let answers = h.send(RunnerRequest::Batch {

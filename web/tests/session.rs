@@ -1,32 +1,15 @@
 //! The worker's engine session on the host: the page's figures are the engine's own.
 
-use std::path::PathBuf;
-use std::time::Instant;
+mod common;
 
+use common::{shared_dir, HostClock};
 use tinyml_engine::{Interpreter, Model};
 use tinyml_web::protocol::{InputChoice, Request, Response};
-use tinyml_web::session::{Clock, Session};
-
-/// `../shared` beside the repository (or `$TINYML_SHARED`), as the engine's tests find it.
-fn shared_dir() -> PathBuf {
-    match std::env::var("TINYML_SHARED") {
-        Ok(p) if PathBuf::from(&p).is_absolute() => PathBuf::from(p),
-        Ok(p) => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(p),
-        Err(_) => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
-    }
-}
+use tinyml_web::session::Session;
 
 fn model_bytes(name: &str) -> Vec<u8> {
     let path = shared_dir().join("models/tflm").join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-struct HostClock(Instant);
-
-impl Clock for HostClock {
-    fn now_ms(&self) -> f64 {
-        self.0.elapsed().as_secs_f64() * 1e3
-    }
 }
 
 fn load(session: &mut Session, name: &str, bytes: Vec<u8>) -> Response {
@@ -35,7 +18,7 @@ fn load(session: &mut Session, name: &str, bytes: Vec<u8>) -> Response {
             name: name.into(),
             bytes,
         },
-        &HostClock(Instant::now()),
+        &HostClock::new(),
     )
 }
 
@@ -65,7 +48,7 @@ fn too_small_a_budget_is_the_engines_error_with_both_figures() {
     let needed = Interpreter::arena_bytes(&Model::load(&bytes).expect("load")).expect("size");
     let mut session = Session::default();
     load(&mut session, "hello", bytes);
-    let clock = HostClock(Instant::now());
+    let clock = HostClock::new();
     let Response::Fitted(fit) = session.handle(Request::Fit { budget: needed - 1 }, &clock) else {
         panic!("wrong answer")
     };
@@ -99,7 +82,7 @@ fn run_outputs_match_a_direct_engine_run() {
             budget: 1536,
             input: InputChoice::Bytes(vec![0x40]),
         },
-        &HostClock(Instant::now()),
+        &HostClock::new(),
     );
     let Response::Ran(Ok(run)) = response else {
         panic!("run failed: {response:?}")
@@ -113,7 +96,7 @@ fn run_outputs_match_a_direct_engine_run() {
             budget: 1536,
             input: InputChoice::Bytes(vec![1, 2]),
         },
-        &HostClock(Instant::now()),
+        &HostClock::new(),
     ) else {
         panic!("a wrong-sized input must fail")
     };
@@ -149,7 +132,7 @@ fn constant_tensor_values_come_from_the_model() {
             subgraph: 0,
             tensor: t as u32,
         },
-        &HostClock(Instant::now()),
+        &HostClock::new(),
     ) else {
         panic!("no values")
     };
@@ -184,7 +167,7 @@ fn export(
             template,
             input,
         },
-        &HostClock(Instant::now()),
+        &HostClock::new(),
     ) {
         Response::Exported(r) => r,
         other => panic!("wrong answer {other:?}"),

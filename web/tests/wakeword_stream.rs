@@ -6,87 +6,36 @@
 //! or noise. Also TFLM's micro_speech through its audio preprocessor model, the same way, and a
 //! microWakeWord streaming model (its state carried in the runner's slot) on its wake word.
 
-use std::cell::RefCell;
-use std::path::PathBuf;
-use std::rc::Rc;
+mod common;
 
-use futures::executor::LocalPool;
-use futures::task::LocalSpawnExt;
+use std::path::PathBuf;
+
+use common::{shared_dir, LocalRunner};
 use tinyml_web::audio::listener::{Listener, ModelKind, MODEL_SLOT, PREPROCESSOR_SLOT};
 use tinyml_web::audio::recognize::RecognizerConfig;
 use tinyml_web::audio::resample::Resampler;
 use tinyml_web::audio::wav;
-use tinyml_web::runner::{Runner, RunnerRequest, RunnerResponse, SlotInfo};
-use tinyml_web::session::Clock;
+use tinyml_web::runner::{RunnerRequest, RunnerResponse, SlotInfo};
 
 const LABELS: [&str; 4] = ["silence", "unknown", "yes", "no"];
 
-fn shared_dir() -> PathBuf {
-    match std::env::var("TINYML_SHARED") {
-        Ok(p) if PathBuf::from(&p).is_absolute() => PathBuf::from(p),
-        Ok(p) => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(p),
-        Err(_) => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
-    }
-}
-
-struct NoClock;
-impl Clock for NoClock {
-    fn now_ms(&self) -> f64 {
-        0.0
-    }
-}
-
-/// The page's runner, on a local pool.
-struct Worker {
-    pool: LocalPool,
-    runner: Runner,
-    answers: Rc<RefCell<Vec<RunnerResponse>>>,
-}
+/// The page's runner, on a local pool, loading models from files.
+struct Worker(LocalRunner);
 
 impl Worker {
     fn new() -> Self {
-        let pool = LocalPool::new();
-        let spawner = pool.spawner();
-        let answers: Rc<RefCell<Vec<RunnerResponse>>> = Rc::default();
-        let sink = {
-            let answers = answers.clone();
-            Rc::new(move |r| answers.borrow_mut().push(r))
-        };
-        let runner = Runner::new(
-            Rc::new(move |f| spawner.spawn_local(f).expect("spawn")),
-            sink,
-            Rc::new(NoClock),
-        );
-        Worker {
-            pool,
-            runner,
-            answers,
-        }
+        Worker(LocalRunner::new())
     }
 
     fn send(&mut self, request: RunnerRequest) -> Vec<RunnerResponse> {
-        self.runner.handle(request);
-        self.pool.run_until_stalled();
-        self.answers.borrow_mut().drain(..).collect()
+        self.0.send(request)
     }
 
     fn load(&mut self, slot: u32, path: PathBuf) -> SlotInfo {
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let name = path.display().to_string();
-        match self
-            .send(RunnerRequest::Load {
-                slot,
-                name,
-                bytes,
-                budget: None,
-            })
-            .pop()
-        {
-            Some(RunnerResponse::Loaded {
-                result: Ok(info), ..
-            }) => info,
-            other => panic!("load: {other:?}"),
-        }
+        self.0
+            .load(slot, bytes, None)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod digit;
 pub mod mnist;
 pub mod motion;
+pub mod pair;
 pub mod quant;
 pub mod sine;
 pub mod stroke;

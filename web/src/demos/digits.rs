@@ -4,7 +4,8 @@
 //! evaluate both models on a test set the user gives (MNIST IDX files) in the worker, with
 //! progress, accuracy and a confusion matrix each.
 //!
-//! Slots carry a load generation as in the sine demo: `gen * 2` int8, `gen * 2 + 1` float.
+//! Slots carry a load generation as in the sine demo (`demo_core::pair::ModelPair`): `gen * 2` int8,
+//! `gen * 2 + 1` float.
 
 use std::rc::Rc;
 
@@ -12,11 +13,12 @@ use gloo_file::callbacks::FileReader;
 use yew::prelude::*;
 
 use super::widgets::{ConfusionTable, Progress, RasterView, ScoreBars};
-use super::{fetch_bytes, use_runner, DemoProps, DemoStats};
+use super::{load_pair, use_runner, DemoProps, DemoStats};
 use crate::demo_core::digit::{preprocess, render, Stroke, SIDE};
 use crate::demo_core::mnist::{TestSet, PIXELS};
-use crate::demo_core::quant::{argmax, real_values, Confusion};
-use crate::runner::{RunnerRequest, RunnerResponse, SlotId, SlotInfo};
+use crate::demo_core::pair::{ModelPair, PairScores};
+use crate::demo_core::quant::{argmax, Confusion};
+use crate::runner::{RunnerRequest, RunnerResponse};
 
 /// The drawing surface, in its own pixels (CSS may scale it; pointer positions are mapped back).
 const CANVAS: usize = 280;
@@ -89,17 +91,10 @@ struct Evaluation {
 
 #[derive(Clone, Debug, PartialEq, Default)]
 struct DigitsState {
-    gen: u32,
-    int8: Option<SlotInfo>,
-    float: Option<SlotInfo>,
-    error: Option<String>,
-    /// Scores of the drawing (the image they are of is `image`), per model.
-    int8_scores: Option<Vec<f64>>,
-    float_scores: Option<Vec<f64>>,
-    /// Which drawing (`Drawing::finished`) the int8 scores are of.
-    scores_of: Option<u64>,
-    last_ms: Option<f64>,
-    float_ms: Option<f64>,
+    pair: ModelPair,
+    /// Scores of the drawing (the image they are of is `image`), per model; `scores.of` is the
+    /// drawing (`Drawing::finished`) they are of.
+    scores: PairScores,
     /// The evaluation under way or done: its tag, its labels, each model's progress.
     eval_tag: u64,
     eval_labels: Rc<Vec<u8>>,
@@ -118,10 +113,6 @@ enum DigitsAction {
     Runner(RunnerResponse),
 }
 
-fn kind(gen: u32, slot: SlotId) -> Option<bool> {
-    (slot / 2 == gen).then_some(slot.is_multiple_of(2))
-}
-
 impl Reducible for DigitsState {
     type Action = DigitsAction;
 
@@ -130,12 +121,12 @@ impl Reducible for DigitsState {
         match action {
             DigitsAction::Loading(gen) => {
                 s = DigitsState {
-                    gen,
+                    pair: ModelPair::new(gen),
                     eval_tag: s.eval_tag,
                     ..DigitsState::default()
                 }
             }
-            DigitsAction::Failed(e) => s.error = Some(e),
+            DigitsAction::Failed(e) => s.pair.error = Some(e),
             DigitsAction::Evaluating(tag, labels) => {
                 s.eval_tag = tag;
                 s.eval_labels = labels;
@@ -145,51 +136,27 @@ impl Reducible for DigitsState {
             }
             DigitsAction::EvalFailed(e) => s.eval_error = Some(e),
             DigitsAction::ClearScores => {
-                s.int8_scores = None;
-                s.float_scores = None;
-                s.scores_of = None;
+                s.scores.clear();
             }
             DigitsAction::Runner(r) => match r {
-                RunnerResponse::Loaded { slot, result } => match (kind(s.gen, slot), result) {
-                    (Some(true), Ok(info)) => s.int8 = Some(info),
-                    (Some(false), Ok(info)) => s.float = Some(info),
-                    (Some(int8), Err(e)) => {
-                        // Both models may fail (a board too small): keep both messages.
-                        let e = format!("{} model: {e}", if int8 { "int8" } else { "float" });
-                        s.error = Some(match s.error.take() {
-                            Some(old) => format!("{old}; {e}"),
-                            None => e,
-                        });
+                RunnerResponse::Loaded { slot, result } => {
+                    if !s.pair.take_loaded(slot, result) {
+                        return self;
                     }
-                    (None, _) => return self,
-                },
+                }
                 RunnerResponse::Invoked { slot, result, tag } => {
-                    let Some(is_int8) = kind(s.gen, slot) else {
+                    let Some(is_int8) = s.pair.kind(slot) else {
                         return self;
                     };
                     match result {
-                        Err(e) => s.error = Some(e),
-                        Ok(inv) => {
-                            let scores = inv
-                                .outputs
-                                .first()
-                                .map(|o| real_values(o, &o.raw))
-                                .unwrap_or_default();
-                            if is_int8 {
-                                s.int8_scores = Some(scores);
-                                s.scores_of = Some(tag);
-                                s.last_ms = Some(inv.ms);
-                            } else {
-                                s.float_scores = Some(scores);
-                                s.float_ms = Some(inv.ms);
-                            }
-                        }
+                        Err(e) => s.pair.error = Some(e),
+                        Ok(inv) => s.scores.take_invoked(is_int8, tag, &inv),
                     }
                 }
                 RunnerResponse::Progress {
                     slot, tag, done, ..
                 } => {
-                    let Some(is_int8) = kind(s.gen, slot).filter(|_| tag == s.eval_tag) else {
+                    let Some(is_int8) = s.pair.kind(slot).filter(|_| tag == s.eval_tag) else {
                         return self;
                     };
                     if is_int8 {
@@ -199,10 +166,10 @@ impl Reducible for DigitsState {
                     }
                 }
                 RunnerResponse::BatchDone { slot, tag, result } => {
-                    let Some(is_int8) = kind(s.gen, slot).filter(|_| tag == s.eval_tag) else {
+                    let Some(is_int8) = s.pair.kind(slot).filter(|_| tag == s.eval_tag) else {
                         return self;
                     };
-                    let info = if is_int8 { &s.int8 } else { &s.float };
+                    let info = if is_int8 { &s.pair.int8 } else { &s.pair.float };
                     let scored = result.and_then(|batch| {
                         let out = info
                             .as_ref()
@@ -270,36 +237,27 @@ pub fn DigitsDemo(props: &DemoProps) -> Html {
         let (runner, dispatcher, generation) =
             (runner.clone(), state.dispatcher(), generation.clone());
         use_effect_with(props.budget, move |&budget| {
-            let old = *generation.borrow();
-            let gen = old + 1;
-            *generation.borrow_mut() = gen;
-            runner.send(RunnerRequest::Unload { slot: old * 2 });
-            runner.send(RunnerRequest::Unload { slot: old * 2 + 1 });
+            let onfail = {
+                let dispatcher = dispatcher.clone();
+                Callback::from(move |e| dispatcher.dispatch(DigitsAction::Failed(e)))
+            };
+            let gen = load_pair(
+                &runner,
+                &generation,
+                "digits",
+                ("digits.tflite", "digits_float.tflite"),
+                budget,
+                onfail,
+            );
             dispatcher.dispatch(DigitsAction::Loading(gen));
-            wasm_bindgen_futures::spawn_local(async move {
-                for (slot, file) in [
-                    (gen * 2, "digits.tflite"),
-                    (gen * 2 + 1, "digits_float.tflite"),
-                ] {
-                    match fetch_bytes(&format!("models/digits/{file}")).await {
-                        Ok(bytes) => runner.send(RunnerRequest::Load {
-                            slot,
-                            name: file.to_string(),
-                            bytes,
-                            budget: Some(budget),
-                        }),
-                        Err(e) => dispatcher.dispatch(DigitsAction::Failed(e)),
-                    }
-                }
-            });
         });
     }
 
     // A stroke finished (or the models arrived): preprocess the drawing and classify it.
     {
         let (runner, dispatcher, image) = (runner.clone(), state.dispatcher(), image.clone());
-        let ready = state.int8.is_some() && state.float.is_some();
-        let deps = (drawing.finished, state.gen, ready);
+        let ready = state.pair.int8.is_some() && state.pair.float.is_some();
+        let deps = (drawing.finished, state.pair.gen, ready);
         let strokes = drawing.strokes.clone();
         use_effect_with(deps, move |&(finished, gen, ready)| {
             let pixels = preprocess(&render(&strokes, CANVAS, CANVAS, BRUSH), CANVAS, CANVAS);
@@ -388,7 +346,7 @@ pub fn DigitsDemo(props: &DemoProps) -> Html {
             readers.clone(),
             eval_tags.clone(),
         );
-        let gen = state.gen;
+        let gen = state.pair.gen;
         let held_out = *held_out;
         Callback::from(move |_: MouseEvent| {
             let (Some(images), Some(labels)) = (*files).clone() else {
@@ -441,8 +399,8 @@ pub fn DigitsDemo(props: &DemoProps) -> Html {
         })
     };
 
-    let predicted = state.int8_scores.as_deref().and_then(argmax);
-    let float_predicted = state.float_scores.as_deref().and_then(argmax);
+    let predicted = state.scores.int8.as_deref().and_then(argmax);
+    let float_predicted = state.scores.float.as_deref().and_then(argmax);
     html! {
         <section class="panel demo digits-demo" data-testid="digits-demo">
             <h2>{"Digits: a CNN reads your handwriting"}</h2>
@@ -452,7 +410,7 @@ pub fn DigitsDemo(props: &DemoProps) -> Html {
                   as MNIST's digits were made and as models/digits/train.py checked its drawings. \
                   The int8 model runs on the emulated MCU; the float model is shown beside it."}
             </p>
-            if let Some(e) = &state.error {
+            if let Some(e) = &state.pair.error {
                 <p class="error" data-testid="digits-error">{ e }</p>
             }
             <div class="digits-row">
@@ -478,13 +436,13 @@ pub fn DigitsDemo(props: &DemoProps) -> Html {
                 </div>
                 <div class="digits-scores">
                     <h3>{"int8 model: "}
-                        <span data-testid="digits-class" data-drawing={state.scores_of.map(|t| t.to_string())}>{ predicted.map_or_else(|| "–".to_string(), |d| d.to_string()) }</span></h3>
-                    if let Some(scores) = &state.int8_scores {
+                        <span data-testid="digits-class" data-drawing={state.scores.of.map(|t| t.to_string())}>{ predicted.map_or_else(|| "–".to_string(), |d| d.to_string()) }</span></h3>
+                    if let Some(scores) = &state.scores.int8 {
                         <ScoreBars labels={labels()} scores={scores.clone()} id="digits-scores" />
                     } else {
                         <p class="hint">{"Draw a digit."}</p>
                     }
-                    <p data-testid="digits-float-class">{ match (float_predicted, &state.float_scores) {
+                    <p data-testid="digits-float-class">{ match (float_predicted, &state.scores.float) {
                         (Some(d), Some(s)) => format!("float model: {d} ({:.1}%)", s.get(d).copied().unwrap_or(0.0) * 100.0),
                         _ => String::new(),
                     } }</p>
@@ -492,9 +450,9 @@ pub fn DigitsDemo(props: &DemoProps) -> Html {
             </div>
             <div class="demo-stats-row">
                 <div><h3>{"int8 model"}</h3>
-                    <DemoStats info={state.int8.clone()} board={props.board} last_ms={state.last_ms} id="digits-int8" /></div>
+                    <DemoStats info={state.pair.int8.clone()} board={props.board} last_ms={state.scores.int8_ms} id="digits-int8" /></div>
                 <div><h3>{"float model (for comparison: four times the weights, float kernels)"}</h3>
-                    <DemoStats info={state.float.clone()} board={props.board} last_ms={state.float_ms} id="digits-float" /></div>
+                    <DemoStats info={state.pair.float.clone()} board={props.board} last_ms={state.scores.float_ms} id="digits-float" /></div>
             </div>
 
             <h3>{"Evaluate on a test set"}</h3>
@@ -514,7 +472,7 @@ pub fn DigitsDemo(props: &DemoProps) -> Html {
                     {" only the held-out digits (every fifth), as the model card"}
                 </label>
                 <button data-testid="digits-evaluate" onclick={onevaluate}
-                        disabled={state.int8.is_none() || state.float.is_none()}>{"Evaluate"}</button>
+                        disabled={state.pair.int8.is_none() || state.pair.float.is_none()}>{"Evaluate"}</button>
             </div>
             if let Some(e) = &state.eval_error {
                 <p class="error" data-testid="digits-eval-error">{ e }</p>

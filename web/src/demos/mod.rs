@@ -113,6 +113,45 @@ pub fn use_runner(onresponse: Callback<RunnerResponse>) -> Rc<WorkerBridge<Runne
     })
 }
 
+/// Replaces a page's int8/float [`ModelPair`](crate::demo_core::pair::ModelPair): unloads the
+/// slots of generation `generation`, moves it on, and fetches `models/{dir}/{int8}` and
+/// `models/{dir}/{float}` into the new generation's slots with arenas of `budget` bytes. Returns
+/// the new generation (the page dispatches its `Loading(gen)` with it); a fetch that fails goes
+/// to `onfail`.
+pub fn load_pair(
+    runner: &Rc<WorkerBridge<RunnerWorker>>,
+    generation: &std::cell::RefCell<u32>,
+    dir: &'static str,
+    (int8, float): (&'static str, &'static str),
+    budget: usize,
+    onfail: Callback<String>,
+) -> u32 {
+    use crate::demo_core::pair::ModelPair;
+    use crate::runner::RunnerRequest;
+    let old = *generation.borrow();
+    let gen = old + 1;
+    *generation.borrow_mut() = gen;
+    let (old_int8, old_float) = ModelPair::slots(old);
+    runner.send(RunnerRequest::Unload { slot: old_int8 });
+    runner.send(RunnerRequest::Unload { slot: old_float });
+    let (int8_slot, float_slot) = ModelPair::slots(gen);
+    let runner = runner.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        for (slot, file) in [(int8_slot, int8), (float_slot, float)] {
+            match fetch_bytes(&format!("models/{dir}/{file}")).await {
+                Ok(bytes) => runner.send(RunnerRequest::Load {
+                    slot,
+                    name: file.to_string(),
+                    bytes,
+                    budget: Some(budget),
+                }),
+                Err(e) => onfail.emit(e),
+            }
+        }
+    });
+    gen
+}
+
 /// The bytes at `url` (relative to the page): a shipped model, a test image.
 pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     let response = gloo_net::http::Request::get(url)

@@ -4,18 +4,18 @@
 //! over [0, 2π] with the MAE of each; the choice between the network that underfits (one hidden
 //! layer of 16) and the one that does not (two of 16).
 //!
-//! Each model lives in a runner slot. Slot numbers carry a load generation (`gen * 2` int8,
-//! `gen * 2 + 1` float) so that an answer from a model replaced since (another network, another
-//! board) is recognised and dropped.
+//! Each model lives in a runner slot of a [`ModelPair`] (slots numbered by load generation, so
+//! that answers from a pair replaced since are dropped).
 
 use std::rc::Rc;
 
 use yew::prelude::*;
 
-use super::{fetch_bytes, use_runner, DemoProps, DemoStats};
+use super::{load_pair, use_runner, DemoProps, DemoStats};
+use crate::demo_core::pair::ModelPair;
 use crate::demo_core::quant::{dequantize_i8, quantize_i8};
 use crate::demo_core::sine::{grid, mae_vs_sin};
-use crate::runner::{RunnerRequest, RunnerResponse, SlotId, SlotInfo};
+use crate::runner::{RunnerRequest, RunnerResponse, SlotInfo};
 
 /// Points of the plot and of the MAE: the card's evaluation grid, so the figures are the card's.
 const GRID_POINTS: usize = 1000;
@@ -58,10 +58,7 @@ struct Curves {
 
 #[derive(Clone, Debug, PartialEq, Default)]
 struct SineState {
-    gen: u32,
-    int8: Option<SlotInfo>,
-    float: Option<SlotInfo>,
-    error: Option<String>,
+    pair: ModelPair,
     point: Option<Int8Point>,
     float_y: Option<(u64, f32)>,
     /// Mean milliseconds of an invocation over the grid's batch, per model: one invocation of
@@ -78,11 +75,6 @@ enum SineAction {
     Runner(RunnerResponse),
 }
 
-fn kind(gen: u32, slot: SlotId) -> Option<bool> {
-    // Some(true): the int8 slot of this generation, Some(false): the float one.
-    (slot / 2 == gen).then_some(slot.is_multiple_of(2))
-}
-
 impl Reducible for SineState {
     type Action = SineAction;
 
@@ -91,33 +83,25 @@ impl Reducible for SineState {
         match action {
             SineAction::Loading(gen) => {
                 s = SineState {
-                    gen,
+                    pair: ModelPair::new(gen),
                     ..SineState::default()
                 };
             }
-            SineAction::Failed(e) => s.error = Some(e),
+            SineAction::Failed(e) => s.pair.error = Some(e),
             SineAction::Runner(r) => match r {
-                RunnerResponse::Loaded { slot, result } => match (kind(s.gen, slot), result) {
-                    (Some(true), Ok(info)) => s.int8 = Some(info),
-                    (Some(false), Ok(info)) => s.float = Some(info),
-                    (Some(int8), Err(e)) => {
-                        // Both models may fail (a board too small): keep both messages.
-                        let e = format!("{} model: {e}", if int8 { "int8" } else { "float" });
-                        s.error = Some(match s.error.take() {
-                            Some(old) => format!("{old}; {e}"),
-                            None => e,
-                        });
+                RunnerResponse::Loaded { slot, result } => {
+                    if !s.pair.take_loaded(slot, result) {
+                        return self;
                     }
-                    (None, _) => return self,
-                },
+                }
                 RunnerResponse::Invoked { slot, tag, result } => {
-                    let Some(is_int8) = kind(s.gen, slot) else {
+                    let Some(is_int8) = s.pair.kind(slot) else {
                         return self;
                     };
                     let inv = match result {
                         Ok(inv) => inv,
                         Err(e) => {
-                            s.error = Some(e);
+                            s.pair.error = Some(e);
                             return Rc::new(s);
                         }
                     };
@@ -127,7 +111,9 @@ impl Reducible for SineState {
                         .map(|o| o.raw.clone())
                         .unwrap_or_default();
                     if is_int8 {
-                        let Some(info) = &s.int8 else { return self };
+                        let Some(info) = &s.pair.int8 else {
+                            return self;
+                        };
                         let (Some(&q_out), Some(q_in)) = (raw.first(), quantized_x(info, tag))
                         else {
                             return self;
@@ -144,13 +130,15 @@ impl Reducible for SineState {
                     }
                 }
                 RunnerResponse::BatchDone { slot, result, .. } => {
-                    let Some(is_int8) = kind(s.gen, slot) else {
+                    let Some(is_int8) = s.pair.kind(slot) else {
                         return self;
                     };
                     match result {
-                        Err(e) => s.error = Some(e),
+                        Err(e) => s.pair.error = Some(e),
                         Ok(batch) if is_int8 => {
-                            let Some(info) = &s.int8 else { return self };
+                            let Some(info) = &s.pair.int8 else {
+                                return self;
+                            };
                             let (scale, zp) = quantization(info.outputs.first());
                             s.int8_ms = Some(batch.mean_ms);
                             s.curves.int8 = Some(
@@ -219,33 +207,30 @@ pub fn SineDemo(props: &DemoProps) -> Html {
         let (runner, dispatcher, generation) =
             (runner.clone(), state.dispatcher(), generation.clone());
         use_effect_with((*network, props.budget), move |&(network, budget)| {
-            let old = *generation.borrow();
-            let gen = old + 1;
-            *generation.borrow_mut() = gen;
-            runner.send(RunnerRequest::Unload { slot: old * 2 });
-            runner.send(RunnerRequest::Unload { slot: old * 2 + 1 });
+            let onfail = {
+                let dispatcher = dispatcher.clone();
+                Callback::from(move |e| dispatcher.dispatch(SineAction::Failed(e)))
+            };
+            let gen = load_pair(
+                &runner,
+                &generation,
+                "sine",
+                network.files(),
+                budget,
+                onfail,
+            );
             dispatcher.dispatch(SineAction::Loading(gen));
-            wasm_bindgen_futures::spawn_local(async move {
-                let (int8, float) = network.files();
-                for (slot, file) in [(gen * 2, int8), (gen * 2 + 1, float)] {
-                    match fetch_bytes(&format!("models/sine/{file}")).await {
-                        Ok(bytes) => runner.send(RunnerRequest::Load {
-                            slot,
-                            name: file.to_string(),
-                            bytes,
-                            budget: Some(budget),
-                        }),
-                        Err(e) => dispatcher.dispatch(SineAction::Failed(e)),
-                    }
-                }
-            });
         });
     }
 
     // Both models loaded: evaluate the grid (one batch each).
     {
         let runner = runner.clone();
-        let ready = (state.gen, state.int8.clone(), state.float.is_some());
+        let ready = (
+            state.pair.gen,
+            state.pair.int8.clone(),
+            state.pair.float.is_some(),
+        );
         use_effect_with(ready, move |(gen, int8, float_ready)| {
             if let (Some(info), true) = (int8, *float_ready) {
                 let xs = grid(GRID_POINTS);
@@ -276,7 +261,12 @@ pub fn SineDemo(props: &DemoProps) -> Html {
     // The slider moved (or the models arrived): run both models at x.
     {
         let runner = runner.clone();
-        let deps = (*step, state.gen, state.int8.clone(), state.float.is_some());
+        let deps = (
+            *step,
+            state.pair.gen,
+            state.pair.int8.clone(),
+            state.pair.float.is_some(),
+        );
         use_effect_with(deps, move |(step, gen, int8, float_ready)| {
             if let Some(q) = int8.as_ref().and_then(|i| quantized_x(i, *step)) {
                 runner.send(RunnerRequest::Invoke {
@@ -340,7 +330,7 @@ pub fn SineDemo(props: &DemoProps) -> Html {
                     <output>{ format!("{x:.3}") }</output>
                 </label>
             </div>
-            if let Some(e) = &state.error {
+            if let Some(e) = &state.pair.error {
                 <p class="error" data-testid="sine-error">{ e }</p>
             }
             { point_table(&state, x) }
@@ -348,9 +338,9 @@ pub fn SineDemo(props: &DemoProps) -> Html {
             <p class="hint">{"Latency here: the mean over the plot's 1,000 invocations (one takes about a microsecond, below the browser clock's resolution)."}</p>
             <div class="demo-stats-row">
                 <div><h3>{"int8 model"}</h3>
-                    <DemoStats info={state.int8.clone()} board={props.board} last_ms={state.int8_ms} id="sine-int8" /></div>
+                    <DemoStats info={state.pair.int8.clone()} board={props.board} last_ms={state.int8_ms} id="sine-int8" /></div>
                 <div><h3>{"float model"}</h3>
-                    <DemoStats info={state.float.clone()} board={props.board} last_ms={state.float_ms} id="sine-float" /></div>
+                    <DemoStats info={state.pair.float.clone()} board={props.board} last_ms={state.float_ms} id="sine-float" /></div>
             </div>
         </section>
     }
@@ -382,7 +372,7 @@ fn point_table(state: &SineState, x: f32) -> Html {
 /// The arithmetic around the int8 model, with this x's numbers: what a firmware does before and
 /// after `invoke`.
 fn quantization_steps(state: &SineState, x: f32) -> Html {
-    let (Some(info), Some(p)) = (&state.int8, &state.point) else {
+    let (Some(info), Some(p)) = (&state.pair.int8, &state.point) else {
         return html! {};
     };
     let (si, zi) = quantization(info.inputs.first());

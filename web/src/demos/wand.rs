@@ -3,7 +3,7 @@
 //! magic_wand example integrates its IMU) — and see the 32×32 raster the model reads (the stroke
 //! normalised and rasterised exactly as models/magic_wand/rasterize.py does) and the class.
 //!
-//! Slots carry a load generation: `gen * 2` int8, `gen * 2 + 1` float.
+//! Slots carry a load generation (`demo_core::pair::ModelPair`): `gen * 2` int8, `gen * 2 + 1` float.
 
 use std::rc::Rc;
 
@@ -11,10 +11,11 @@ use yew::prelude::*;
 
 use super::motion::MotionButton;
 use super::widgets::{RasterView, ScoreBars};
-use super::{fetch_bytes, use_runner, DemoProps, DemoStats};
-use crate::demo_core::quant::{argmax, real_values};
+use super::{fetch_bytes, load_pair, use_runner, DemoProps, DemoStats};
+use crate::demo_core::pair::{ModelPair, PairScores};
+use crate::demo_core::quant::argmax;
 use crate::demo_core::stroke::{normalise, rasterize, CHANNELS, HEIGHT, WIDTH};
-use crate::runner::{RunnerRequest, RunnerResponse, SlotId, SlotInfo};
+use crate::runner::{RunnerRequest, RunnerResponse};
 
 /// The drawing surface, in its own units.
 const SURFACE: f64 = 320.0;
@@ -67,17 +68,10 @@ impl Reducible for Gesture {
 
 #[derive(Clone, Debug, PartialEq, Default)]
 struct WandState {
-    gen: u32,
-    int8: Option<SlotInfo>,
-    float: Option<SlotInfo>,
+    pair: ModelPair,
     labels: Vec<String>,
-    error: Option<String>,
-    int8_scores: Option<Vec<f64>>,
-    float_scores: Option<Vec<f64>>,
-    /// Which stroke (`Gesture::finished`) the int8 scores are of.
-    scores_of: Option<u64>,
-    last_ms: Option<f64>,
-    float_ms: Option<f64>,
+    /// The latest scores; `scores.of` is the stroke (`Gesture::finished`) they are of.
+    scores: PairScores,
 }
 
 enum WandAction {
@@ -88,10 +82,6 @@ enum WandAction {
     Runner(RunnerResponse),
 }
 
-fn kind(gen: u32, slot: SlotId) -> Option<bool> {
-    (slot / 2 == gen).then_some(slot.is_multiple_of(2))
-}
-
 impl Reducible for WandState {
     type Action = WandAction;
 
@@ -100,53 +90,29 @@ impl Reducible for WandState {
         match action {
             WandAction::Loading(gen) => {
                 s = WandState {
-                    gen,
+                    pair: ModelPair::new(gen),
                     labels: s.labels,
                     ..WandState::default()
                 }
             }
             WandAction::Labels(labels) => s.labels = labels,
-            WandAction::Failed(e) => s.error = Some(e),
+            WandAction::Failed(e) => s.pair.error = Some(e),
             WandAction::ClearScores => {
-                s.int8_scores = None;
-                s.float_scores = None;
-                s.scores_of = None;
+                s.scores.clear();
             }
             WandAction::Runner(r) => match r {
-                RunnerResponse::Loaded { slot, result } => match (kind(s.gen, slot), result) {
-                    (Some(true), Ok(info)) => s.int8 = Some(info),
-                    (Some(false), Ok(info)) => s.float = Some(info),
-                    (Some(int8), Err(e)) => {
-                        // Both models may fail (a board too small): keep both messages.
-                        let e = format!("{} model: {e}", if int8 { "int8" } else { "float" });
-                        s.error = Some(match s.error.take() {
-                            Some(old) => format!("{old}; {e}"),
-                            None => e,
-                        });
+                RunnerResponse::Loaded { slot, result } => {
+                    if !s.pair.take_loaded(slot, result) {
+                        return self;
                     }
-                    (None, _) => return self,
-                },
+                }
                 RunnerResponse::Invoked { slot, result, tag } => {
-                    let Some(is_int8) = kind(s.gen, slot) else {
+                    let Some(is_int8) = s.pair.kind(slot) else {
                         return self;
                     };
                     match result {
-                        Err(e) => s.error = Some(e),
-                        Ok(inv) => {
-                            let scores = inv
-                                .outputs
-                                .first()
-                                .map(|o| real_values(o, &o.raw))
-                                .unwrap_or_default();
-                            if is_int8 {
-                                s.int8_scores = Some(scores);
-                                s.scores_of = Some(tag);
-                                s.last_ms = Some(inv.ms);
-                            } else {
-                                s.float_scores = Some(scores);
-                                s.float_ms = Some(inv.ms);
-                            }
-                        }
+                        Err(e) => s.pair.error = Some(e),
+                        Ok(inv) => s.scores.take_invoked(is_int8, tag, &inv),
                     }
                 }
                 _ => return self,
@@ -204,38 +170,29 @@ pub fn WandDemo(props: &DemoProps) -> Html {
         let (runner, dispatcher, generation) =
             (runner.clone(), state.dispatcher(), generation.clone());
         use_effect_with(props.budget, move |&budget| {
-            let old = *generation.borrow();
-            let gen = old + 1;
-            *generation.borrow_mut() = gen;
-            runner.send(RunnerRequest::Unload { slot: old * 2 });
-            runner.send(RunnerRequest::Unload { slot: old * 2 + 1 });
+            let onfail = {
+                let dispatcher = dispatcher.clone();
+                Callback::from(move |e| dispatcher.dispatch(WandAction::Failed(e)))
+            };
+            let gen = load_pair(
+                &runner,
+                &generation,
+                "magic_wand",
+                ("magic_wand.tflite", "magic_wand_float.tflite"),
+                budget,
+                onfail,
+            );
             dispatcher.dispatch(WandAction::Loading(gen));
-            wasm_bindgen_futures::spawn_local(async move {
-                for (slot, file) in [
-                    (gen * 2, "magic_wand.tflite"),
-                    (gen * 2 + 1, "magic_wand_float.tflite"),
-                ] {
-                    match fetch_bytes(&format!("models/magic_wand/{file}")).await {
-                        Ok(bytes) => runner.send(RunnerRequest::Load {
-                            slot,
-                            name: file.to_string(),
-                            bytes,
-                            budget: Some(budget),
-                        }),
-                        Err(e) => dispatcher.dispatch(WandAction::Failed(e)),
-                    }
-                }
-            });
         });
     }
 
     // A stroke complete (or the models arrived): rasterise it and classify it.
     {
         let (runner, dispatcher, raster) = (runner.clone(), state.dispatcher(), raster.clone());
-        let ready = state.int8.is_some() && state.float.is_some();
+        let ready = state.pair.int8.is_some() && state.pair.float.is_some();
         let points = gesture.points.clone();
         use_effect_with(
-            (gesture.finished, state.gen, ready),
+            (gesture.finished, state.pair.gen, ready),
             move |&(finished, gen, ready)| {
                 let r = rasterize(&normalise(&points));
                 raster.set((finished, r.clone()));
@@ -309,7 +266,7 @@ pub fn WandDemo(props: &DemoProps) -> Html {
     };
 
     let labels = state.labels.clone();
-    let predicted = state.int8_scores.as_deref().and_then(argmax);
+    let predicted = state.scores.int8.as_deref().and_then(argmax);
     let name = |i: Option<usize>| {
         i.and_then(|i| labels.get(i).cloned())
             .unwrap_or_else(|| "–".into())
@@ -327,7 +284,7 @@ pub fn WandDemo(props: &DemoProps) -> Html {
                   green → blue); a small CNN reads the image. The rasteriser here is the \
                   example's integer code, ported bit for bit."}
             </p>
-            if let Some(e) = &state.error {
+            if let Some(e) = &state.pair.error {
                 <p class="error" data-testid="wand-error">{ e }</p>
             }
             <div class="wand-row">
@@ -348,13 +305,13 @@ pub fn WandDemo(props: &DemoProps) -> Html {
                     <p class="hint">{ format!("{} points drawn, {} kept", gesture.points.len(), gesture.points.len().min(crate::demo_core::stroke::MAX_POINTS)) }</p>
                 </div>
                 <div class="wand-scores">
-                    <h3>{"int8 model: "}<span data-testid="wand-class" data-stroke={state.scores_of.map(|t| t.to_string())}>{ name(predicted) }</span></h3>
-                    if let Some(scores) = &state.int8_scores {
+                    <h3>{"int8 model: "}<span data-testid="wand-class" data-stroke={state.scores.of.map(|t| t.to_string())}>{ name(predicted) }</span></h3>
+                    if let Some(scores) = &state.scores.int8 {
                         <ScoreBars labels={labels.clone()} scores={scores.clone()} id="wand-scores" />
                     } else {
                         <p class="hint">{"Draw a gesture."}</p>
                     }
-                    <p data-testid="wand-float-class">{ match &state.float_scores {
+                    <p data-testid="wand-float-class">{ match &state.scores.float {
                         Some(s) => { let i = argmax(s); format!("float model: {} ({:.1}%)", name(i), i.and_then(|i| s.get(i)).copied().unwrap_or(0.0) * 100.0) }
                         None => String::new(),
                     } }</p>
@@ -362,9 +319,9 @@ pub fn WandDemo(props: &DemoProps) -> Html {
             </div>
             <div class="demo-stats-row">
                 <div><h3>{"int8 model"}</h3>
-                    <DemoStats info={state.int8.clone()} board={props.board} last_ms={state.last_ms} id="wand-int8" /></div>
+                    <DemoStats info={state.pair.int8.clone()} board={props.board} last_ms={state.scores.int8_ms} id="wand-int8" /></div>
                 <div><h3>{"float model (for comparison: four times the weights, float kernels)"}</h3>
-                    <DemoStats info={state.float.clone()} board={props.board} last_ms={state.float_ms} id="wand-float" /></div>
+                    <DemoStats info={state.pair.float.clone()} board={props.board} last_ms={state.scores.float_ms} id="wand-float" /></div>
             </div>
         </section>
     }
