@@ -16,7 +16,9 @@ import { chromium } from 'playwright-core';
 
 export const URL = process.env.PLAYGROUND_URL ?? 'http://127.0.0.1:8099/';
 export const TINYML = process.env.TINYML ?? 'target/release/tinyml';
-export const SHARED = process.env.TINYML_SHARED ?? '../shared';
+// Absolute: Chromium reads its fake-device files (--use-file-for-fake-*-capture) by path, and
+// resolves a relative one against nothing useful.
+export const SHARED = path.resolve(process.env.TINYML_SHARED ?? '../shared');
 export const ARTIFACTS = process.env.ARTIFACTS ?? 'target/browser-artifacts';
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
