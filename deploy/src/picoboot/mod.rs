@@ -301,6 +301,9 @@ pub struct Report {
     pub sectors_erased: usize,
     /// Bytes of the `.bin` (rounded out to whole pages) written and read back.
     pub bytes_written: usize,
+    /// 256-byte pages programmed (pages of the `.bin` that are all 0xFF are already erased
+    /// and not sent).
+    pub pages_written: usize,
     /// PICOBOOT commands sent.
     pub commands: usize,
     /// The boot ROM's version byte (3 on an RP2040 B2).
@@ -587,6 +590,7 @@ pub async fn flash<T: Transport>(
     }
 
     let total = data.len();
+    let mut pages_written = 0;
     for (i, page) in data.chunks(PAGE_BYTES as usize).enumerate() {
         progress(Progress {
             phase: Phase::Write,
@@ -607,6 +611,7 @@ pub async fn flash<T: Transport>(
                 address,
             )
             .await?;
+        pages_written += 1;
     }
 
     let mut buf = vec![0u8; READ_CHUNK];
@@ -666,6 +671,7 @@ pub async fn flash<T: Transport>(
     Ok(Report {
         sectors_erased: sectors.len(),
         bytes_written: total,
+        pages_written,
         commands: session.commands,
         rom_version: magic[3],
     })

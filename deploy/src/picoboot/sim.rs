@@ -505,6 +505,8 @@ mod tests {
         assert_eq!(dev.erased.len(), 18);
         assert_eq!(dev.erased[17], FLASH_START + 0x1_1000);
         assert_eq!(report.bytes_written, 0x1_0000 + 5_120);
+        // 20,000 B of code (79 pages) and 5,001 B of slot (20 pages); the gap is not sent.
+        assert_eq!(report.pages_written, 79 + 20);
         assert_eq!(report.rom_version, 3);
         let bin = img.contiguous();
         assert!(dev.flash()[..bin.len()] == bin[..], "flash equals the .bin");

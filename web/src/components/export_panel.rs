@@ -543,10 +543,11 @@ async fn flash_pico(
         })
         .map(|r| {
             format!(
-                "Flashed {}: {} sectors of 4 KB erased, {} B written in 256-byte pages and read \
+                "Flashed {}: {} sectors of 4 KB erased, {} pages of 256 B written, {} B read \
                  back; the Pico rebooted and runs the image.",
                 image.board.name,
                 r.sectors_erased,
+                format::thousands(r.pages_written),
                 format::thousands(r.bytes_written)
             )
         })
