@@ -67,6 +67,8 @@ pub struct SimulatedBootRom {
     transfers: usize,
     unplug_after: Option<usize>,
     connected: bool,
+    /// Flash addresses that erasing cannot set (see `wear_out`).
+    worn: Vec<u32>,
     /// Sectors erased so far, by address, in order.
     pub erased: Vec<u32>,
     /// Command ids accepted so far, in order.
@@ -105,6 +107,7 @@ impl SimulatedBootRom {
             transfers: 0,
             unplug_after: None,
             connected: true,
+            worn: Vec::new(),
             erased: Vec::new(),
             commands: Vec::new(),
             rebooted: None,
@@ -131,6 +134,12 @@ impl SimulatedBootRom {
     /// The whole flash (from 0x1000_0000).
     pub fn flash(&self) -> &[u8] {
         &self.flash
+    }
+
+    /// Makes the flash byte at `address` wear out: erasing leaves it 0x00, as a dead cell
+    /// would, so a write needing a 1 there reads back wrong.
+    pub fn wear_out(&mut self, address: u32) {
+        self.worn.push(address);
     }
 
     /// Transfers (bulk and control) answered so far.
@@ -250,6 +259,11 @@ impl SimulatedBootRom {
                     return Err(status::INTERLEAVED_WRITE);
                 }
                 self.flash[at..at + size as usize].fill(0xFF);
+                for &w in &self.worn {
+                    if (address..address + size).contains(&w) {
+                        self.flash[(w - FLASH_START) as usize] = 0;
+                    }
+                }
                 self.erased
                     .extend((address..address + size).step_by(SECTOR_BYTES as usize));
                 Ok(Phase::AckIn { cmd })
@@ -686,6 +700,42 @@ mod tests {
             }) => {}
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_worn_cell_fails_verification_at_its_address() {
+        let mut dev = SimulatedBootRom::rp2040();
+        dev.wear_out(FLASH_START + 0x1234);
+        match run(&mut dev, &image()) {
+            Err(FlashError::Verify { address }) => assert_eq!(address, FLASH_START + 0x1234),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(dev.rebooted, None, "no reboot into a bad image");
+    }
+
+    #[test]
+    fn a_refused_command_is_explained_and_the_interface_recovers() {
+        use super::super::Session;
+        let mut dev = SimulatedBootRom::rp2040();
+        let mut session = Session {
+            t: &mut dev,
+            token: 0,
+            commands: 0,
+        };
+        let bad = Command::new(command::FLASH_ERASE, &[FLASH_START + 0x100, 4096], 0);
+        match block_on(session.command(bad, &[], &mut [], "erasing", FLASH_START + 0x100)) {
+            Err(e @ FlashError::Device { .. }) => {
+                let text = e.to_string();
+                assert!(
+                    text.contains("BAD_ALIGNMENT") && text.contains("0x10000100"),
+                    "{text}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // The session reset the interface: the next command goes through.
+        let ok = Command::new(command::EXIT_XIP, &[], 0);
+        block_on(session.command(ok, &[], &mut [], "leaving XIP", FLASH_START)).unwrap();
     }
 
     #[test]
