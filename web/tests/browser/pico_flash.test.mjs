@@ -13,7 +13,8 @@
 //     written by the OS at the same time: exclusive access keeps it out).
 // (c) The error paths: no device chosen, access denied (the udev rule for 2e8a:0003), unplugged
 //     mid-flash (plain message, everything released, a retry succeeds), a device that is not an
-//     RP2040 boot ROM refused before erasing (no PICOBOOT interface; another chip's ROM).
+//     RP2040 boot ROM refused before erasing (no PICOBOOT interface; another chip's ROM), no
+//     WebUSB at all (the .uf2 instead).
 //
 // Usage: node pico_flash.test.mjs   (scripts/test sets the variables of harness.mjs, and
 //   DFUSE_SIM  path of deploy's `dfuse_simulate` example binary)
@@ -362,6 +363,22 @@ await check('flash: end to end while the OS writes the RPI-RP2 drive (exclusive 
   assertEq(r.log.slice(0, 7), ['requestDevice', 'open', 'selectConfiguration 1', 'claimInterface 1',
     'clearHalt in', 'clearHalt out', 'control_out 65'], 'USB calls');
   await page.locator('#export').screenshot({ path: path.join(ARTIFACTS, 'pico-flashed.png') });
+});
+
+await check('no WebUSB in this browser: a plain message pointing at the .uf2', async () => {
+  const plain = await context.newPage();
+  await plain.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'usb', { configurable: true, get: () => undefined });
+  });
+  await plain.goto(URL);
+  await plain.setInputFiles('[data-testid=model-file]', hello);
+  await plain.waitForSelector('[data-testid=export-download]', { timeout: 30000 });
+  await plain.selectOption('[data-testid=export-board]', 'pico');
+  await plain.click('[data-testid=export-flash]');
+  await plain.waitForSelector('[data-testid=flash-status][data-state=failed]');
+  const text = (await plain.textContent('[data-testid=flash-status]')).trim();
+  assert(text.startsWith('This browser has no WebUSB') && text.includes('.uf2 file'), text);
+  await plain.close();
 });
 
 await expectClean(page);
