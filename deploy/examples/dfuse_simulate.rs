@@ -25,6 +25,22 @@
 //!
 //! Busy periods run on the wall clock here (the host really waits its poll timeouts), as on a
 //! real board.
+//!
+//! `dfuse_simulate --serve --device rp2040` plays the Raspberry Pi Pico's boot ROM instead
+//! (PICOBOOT, `tinyml_deploy::picoboot::sim`), with the same line protocol for its transfers:
+//!
+//! ```text
+//! device rp2040|chip <hex4>    -> ok 2e8a 0003   (a fresh Pico in BOOTSEL mode, flash 0x5A; with
+//!                                                 `chip`, another ROM magic at 0x10)
+//! bulk_out <hex>               -> ok | err stall | err disconnected
+//! bulk_in <len>                -> ok <hex> | err ...
+//! control_out <request>        -> ok | err ...   (vendor request to the interface)
+//! control_in <request> <len>   -> ok <hex> | err ...
+//! clear_halt in|out            -> ok | err ...
+//! drive on|off                 -> ok   (the OS starts / stops writing the RPI-RP2 drive)
+//! unplug <n> / replug / save <path>   as above (save writes the 2 MB flash from 0x10000000)
+//! stats                        -> ok erased=<n> first=<addr|none> rebooted=<pc>,<sp>,<ms>|none
+//! ```
 
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
@@ -35,11 +51,19 @@ use tinyml_deploy::dfuse::sim::SimulatedDevice;
 use tinyml_deploy::dfuse::{block_on, flash, Transport};
 use tinyml_deploy::format::dfuse;
 use tinyml_deploy::image::{FlashImage, Segment};
+use tinyml_deploy::picoboot::sim::SimulatedBootRom;
+use tinyml_deploy::picoboot::Transport as _;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--serve") {
-        return match serve() {
+        let rp2040 = args[1..] == ["--device", "rp2040"];
+        if !rp2040 && args.len() > 1 {
+            eprintln!("usage: dfuse_simulate --serve [--device rp2040]");
+            return ExitCode::FAILURE;
+        }
+        let served = if rp2040 { serve_picoboot() } else { serve() };
+        return match served {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("dfuse_simulate: {e}");
@@ -167,6 +191,100 @@ fn answer(device: &mut SimulatedDevice, line: &str) -> Result<String, String> {
                 .left_to
                 .map_or("none".into(), |a| format!("0x{a:08x}"));
             Ok(format!("ok erased={} left_to={left}", erased.join(",")))
+        }
+        _ => Err(format!("unknown request {verb:?}")),
+    }
+}
+
+/// The `--serve --device rp2040` loop: answers PICOBOOT transfers from stdin until it closes.
+fn serve_picoboot() -> std::io::Result<()> {
+    let mut device = SimulatedBootRom::rp2040();
+    let stdin = std::io::stdin();
+    let mut stdout = std::io::stdout().lock();
+    for line in stdin.lock().lines() {
+        let line = line?;
+        let answer =
+            answer_picoboot(&mut device, line.trim_end()).unwrap_or_else(|e| format!("err {e}"));
+        writeln!(stdout, "{answer}")?;
+        stdout.flush()?;
+    }
+    Ok(())
+}
+
+/// One request of the PICOBOOT `--serve` protocol (see the module comment).
+fn answer_picoboot(device: &mut SimulatedBootRom, line: &str) -> Result<String, String> {
+    use tinyml_deploy::picoboot::sim::SimError;
+    let (verb, rest) = line.split_once(' ').unwrap_or((line, ""));
+    let mut words = rest.split(' ');
+    let mut number = |what: &str| -> Result<u32, String> {
+        let w = words.next().ok_or(format!("{verb}: no {what}"))?;
+        w.parse().map_err(|_| format!("{verb}: bad {what} {w:?}"))
+    };
+    let sim = |e: SimError| match e {
+        SimError::Stall => "stall".to_string(),
+        SimError::Disconnected => "disconnected".to_string(),
+    };
+    match verb {
+        "device" => {
+            *device = match rest.split_once(' ') {
+                None if rest == "rp2040" => SimulatedBootRom::rp2040(),
+                Some(("chip", magic)) => {
+                    let m = from_hex(magic)?;
+                    let m: [u8; 4] = m.try_into().map_err(|_| "chip: 4 bytes of magic")?;
+                    SimulatedBootRom::other_chip(m)
+                }
+                _ => return Err(format!("unknown device {rest:?}")),
+            };
+            let info = device.info();
+            Ok(format!("ok {:04x} {:04x}", info.vendor_id, info.product_id))
+        }
+        "bulk_out" => block_on(device.bulk_out(&from_hex(rest)?))
+            .map(|()| "ok".into())
+            .map_err(sim),
+        "bulk_in" => {
+            let mut buf = vec![0u8; number("length")? as usize];
+            let n = block_on(device.bulk_in(&mut buf)).map_err(sim)?;
+            Ok(format!("ok {}", to_hex(&buf[..n])))
+        }
+        "control_out" => block_on(device.control_out(number("request")? as u8))
+            .map(|()| "ok".into())
+            .map_err(sim),
+        "control_in" => {
+            let request = number("request")? as u8;
+            let mut buf = vec![0u8; number("length")? as usize];
+            let n = block_on(device.control_in(request, &mut buf)).map_err(sim)?;
+            Ok(format!("ok {}", to_hex(&buf[..n])))
+        }
+        "clear_halt" => block_on(device.clear_halt(rest == "in"))
+            .map(|()| "ok".into())
+            .map_err(sim),
+        "drive" => {
+            device.set_drive_writing(rest == "on");
+            Ok("ok".into())
+        }
+        "unplug" => {
+            device.unplug_after(number("count")? as usize);
+            Ok("ok".into())
+        }
+        "replug" => {
+            device.replug();
+            Ok("ok".into())
+        }
+        "save" => std::fs::write(rest, device.flash())
+            .map(|()| "ok".into())
+            .map_err(|e| format!("{rest}: {e}")),
+        "stats" => {
+            let first = device
+                .erased
+                .first()
+                .map_or("none".into(), |a| format!("0x{a:08x}"));
+            let rebooted = device.rebooted.map_or("none".into(), |(pc, sp, ms)| {
+                format!("0x{pc:x},0x{sp:x},{ms}")
+            });
+            Ok(format!(
+                "ok erased={} first={first} rebooted={rebooted}",
+                device.erased.len()
+            ))
         }
         _ => Err(format!("unknown request {verb:?}")),
     }

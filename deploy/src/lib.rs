@@ -10,6 +10,8 @@
 //! - [`elf`]: turning the firmware's ELF into a template (build scripts);
 //! - [`dfuse`]: flashing an image over USB DFU to the STM32 ROM bootloader, through a transport
 //!   trait (WebUSB in the page), with a simulated device for tests;
+//! - [`picoboot`]: flashing the Raspberry Pi Pico over the RP2040 boot ROM's PICOBOOT
+//!   interface, through a bulk transport trait (WebUSB in the page), with a simulated boot ROM;
 //! - [`buildscript`] (feature `build`): building and embedding the firmware templates.
 //!
 //! Without the `alloc` feature only the firmware's part is built (slot reader, boards, CRC).
@@ -33,6 +35,8 @@ pub mod elf;
 pub mod format;
 #[cfg(feature = "alloc")]
 pub mod image;
+#[cfg(feature = "alloc")]
+pub mod picoboot;
 pub mod slot;
 pub mod template;
 

@@ -25,6 +25,8 @@ use bindings::{UsbDevice, UsbInTransferResult, UsbOutTransferResult};
 
 use crate::usb_descriptors;
 
+pub mod picoboot;
+
 /// USB's interface class for application-specific interfaces, subclass DFU.
 const DFU_CLASS: u8 = 0xFE;
 const DFU_SUBCLASS: u8 = 0x01;
@@ -116,6 +118,16 @@ async fn wait<T: JsCast>(p: Promise, during_transfer: bool) -> Result<T, UsbErro
         .map_err(|e| js_error(e, during_transfer))
 }
 
+/// `navigator.usb`, if this browser has WebUSB.
+fn navigator_usb() -> Result<bindings::Usb, UsbError> {
+    let navigator = web_sys::window().ok_or(UsbError::NoWebUsb)?.navigator();
+    Ok(Reflect::get(&navigator, &JsValue::from_str("usb"))
+        .ok()
+        .filter(|u| !u.is_undefined() && !u.is_null())
+        .ok_or(UsbError::NoWebUsb)?
+        .unchecked_into::<bindings::Usb>())
+}
+
 /// `{key: value, ...}` for a WebUSB dictionary argument.
 fn dictionary(entries: &[(&str, JsValue)]) -> Object {
     let o = Object::new();
@@ -125,7 +137,8 @@ fn dictionary(entries: &[(&str, JsValue)]) -> Object {
     o
 }
 
-/// The part of WebUSB (<https://wicg.github.io/webusb/>) that DFU needs, as Chrome ships it.
+/// The part of WebUSB (<https://wicg.github.io/webusb/>) that DFU and PICOBOOT need, as Chrome
+/// ships it.
 mod bindings {
     use js_sys::{Array, DataView, Object, Promise, Uint8Array};
     use wasm_bindgen::prelude::wasm_bindgen;
@@ -164,6 +177,12 @@ mod bindings {
         #[wasm_bindgen(method, js_name = controlTransferOut)]
         pub fn control_transfer_out(this: &UsbDevice, setup: &Object, data: &Uint8Array)
             -> Promise;
+        #[wasm_bindgen(method, js_name = transferOut)]
+        pub fn transfer_out(this: &UsbDevice, endpoint: u8, data: &Uint8Array) -> Promise;
+        #[wasm_bindgen(method, js_name = transferIn)]
+        pub fn transfer_in(this: &UsbDevice, endpoint: u8, length: u32) -> Promise;
+        #[wasm_bindgen(method, js_name = clearHalt)]
+        pub fn clear_halt(this: &UsbDevice, direction: &str, endpoint: u8) -> Promise;
 
         /// A `USBConfiguration`.
         pub type UsbConfiguration;
@@ -187,6 +206,19 @@ mod bindings {
         pub fn interface_subclass(this: &UsbAlternateInterface) -> u8;
         #[wasm_bindgen(method, getter, js_name = interfaceName)]
         pub fn interface_name(this: &UsbAlternateInterface) -> Option<String>;
+        #[wasm_bindgen(method, getter)]
+        pub fn endpoints(this: &UsbAlternateInterface) -> Array;
+
+        /// A `USBEndpoint`.
+        pub type UsbEndpoint;
+        #[wasm_bindgen(method, getter, js_name = endpointNumber)]
+        pub fn endpoint_number(this: &UsbEndpoint) -> u8;
+        /// `"in"` or `"out"`.
+        #[wasm_bindgen(method, getter)]
+        pub fn direction(this: &UsbEndpoint) -> String;
+        /// `"bulk"`, `"interrupt"` or `"isochronous"`.
+        #[wasm_bindgen(method, getter, js_name = type)]
+        pub fn kind(this: &UsbEndpoint) -> String;
 
         /// A `USBInTransferResult`.
         pub type UsbInTransferResult;
@@ -217,12 +249,7 @@ impl Dfu {
     /// Asks the user for the bootloader (the browser's chooser, filtered to 0483:df11), then
     /// opens it. Call from a click: browsers only show the chooser after a user gesture.
     pub async fn request() -> Result<Dfu, UsbError> {
-        let navigator = web_sys::window().ok_or(UsbError::NoWebUsb)?.navigator();
-        let usb = Reflect::get(&navigator, &JsValue::from_str("usb"))
-            .ok()
-            .filter(|u| !u.is_undefined() && !u.is_null())
-            .ok_or(UsbError::NoWebUsb)?
-            .unchecked_into::<bindings::Usb>();
+        let usb = navigator_usb()?;
         let filter = dictionary(&[("vendorId", ST_VID.into()), ("productId", DFU_PID.into())]);
         let filters = js_sys::Array::of1(&filter);
         let options = dictionary(&[("filters", filters.into())]);

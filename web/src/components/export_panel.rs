@@ -1,6 +1,7 @@
 //! Export and flash: the loaded model as a firmware image for a board (the files
 //! `tinyml export` writes, made by the same deploy code on the same firmware template), saved as
-//! a download or written to an attached STM32 over WebUSB.
+//! a download or written to an attached board over WebUSB: an STM32 through its ROM
+//! bootloader's DfuSe, a Raspberry Pi Pico through its boot ROM's PICOBOOT interface.
 //!
 //! The firmware templates are built with the page (web/firmware.sh) and fetched from
 //! `firmware/<board>.tmlf` only when this panel is used, so they cost nothing at first load. The
@@ -15,6 +16,7 @@ use tinyml_deploy::board::{Board, Loader, BOARDS};
 use tinyml_deploy::dfuse::{self, DeviceInfo, FlashError, Phase, Progress};
 use tinyml_deploy::format::{Format, FORMATS};
 use tinyml_deploy::image::{FlashImage, Segment};
+use tinyml_deploy::picoboot;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
@@ -22,6 +24,7 @@ use yew::prelude::*;
 use crate::format;
 use crate::protocol::{ExportReport, Request};
 use crate::state::{InputKind, State};
+use crate::webusb::picoboot::Picoboot;
 use crate::webusb::Dfu;
 
 /// Props of [`ExportPanel`].
@@ -50,6 +53,39 @@ enum FlashStatus {
     Failed(String, Option<&'static str>),
 }
 
+/// The board being flashed, opened and claimed.
+enum Flasher {
+    /// An STM32's ROM bootloader (DfuSe).
+    Stm32(Dfu),
+    /// A Pico's boot ROM (PICOBOOT).
+    Pico(Picoboot),
+}
+
+impl Flasher {
+    /// Asks for the board's bootloader in the browser's chooser and opens it.
+    async fn request(board: &Board) -> Result<Flasher, (String, Option<&'static str>)> {
+        if board.loader == Loader::Rp2040BootRom {
+            Picoboot::request()
+                .await
+                .map(Flasher::Pico)
+                .map_err(|e| (e.to_string(), e.detail()))
+        } else {
+            Dfu::request()
+                .await
+                .map(Flasher::Stm32)
+                .map_err(|e| (e.to_string(), e.detail()))
+        }
+    }
+
+    /// Lets go of the device.
+    async fn close(&mut self) {
+        match self {
+            Flasher::Stm32(dfu) => dfu.close().await,
+            Flasher::Pico(pico) => pico.close().await,
+        }
+    }
+}
+
 /// A saved file: its name and an object URL of its bytes.
 #[derive(Clone, Debug, PartialEq)]
 struct Link {
@@ -71,7 +107,7 @@ pub fn ExportPanel(props: &ExportPanelProps) -> Html {
     let pending: Rc<RefCell<Option<Purpose>>> = use_mut_ref(|| None);
     let busy = use_state(|| None::<Purpose>);
     let fetch_error = use_state(|| None::<String>);
-    let device: Rc<RefCell<Option<Dfu>>> = use_mut_ref(|| None);
+    let device: Rc<RefCell<Option<Flasher>>> = use_mut_ref(|| None);
     let flash_status = use_state(|| FlashStatus::Idle);
     // The files of the last download export, with that export's number (for tests to wait on).
     let links = use_state(|| (0u32, Vec::<Link>::new()));
@@ -223,7 +259,7 @@ pub fn ExportPanel(props: &ExportPanelProps) -> Html {
 
     let onflash = {
         let (busy, device, flash_status) = (busy.clone(), device.clone(), flash_status.clone());
-        let board = *board;
+        let board = chosen;
         let attempt = attempt.clone();
         Callback::from(move |_| {
             if busy.is_some() {
@@ -236,10 +272,10 @@ pub fn ExportPanel(props: &ExportPanelProps) -> Html {
             let start_export = start_export.clone();
             // The chooser first, while the click still counts as a user gesture.
             wasm_bindgen_futures::spawn_local(async move {
-                match Dfu::request().await {
-                    Ok(dfu) => {
-                        *device.borrow_mut() = Some(dfu);
-                        if !start_export(Purpose::Flash, board, "bin").await {
+                match Flasher::request(board).await {
+                    Ok(flasher) => {
+                        *device.borrow_mut() = Some(flasher);
+                        if !start_export(Purpose::Flash, board.name, "bin").await {
                             let taken = device.borrow_mut().take();
                             if let Some(mut dfu) = taken {
                                 dfu.close().await;
@@ -247,9 +283,8 @@ pub fn ExportPanel(props: &ExportPanelProps) -> Html {
                             flash_status.set(FlashStatus::Idle);
                         }
                     }
-                    Err(e) => {
-                        let detail = e.detail();
-                        flash_status.set(FlashStatus::Failed(e.to_string(), detail));
+                    Err((text, detail)) => {
+                        flash_status.set(FlashStatus::Failed(text, detail));
                         busy.set(None);
                     }
                 }
@@ -320,6 +355,10 @@ pub fn ExportPanel(props: &ExportPanelProps) -> Html {
         },
     };
 
+    let flash_title = match chosen.loader {
+        Loader::Rp2040BootRom => "Write the image to a Pico in BOOTSEL mode over WebUSB (PICOBOOT)",
+        _ => "Write the image to an STM32 in DFU mode (BOOT0 high) over WebUSB",
+    };
     // QEMU-only "boards" are for the CLI's emulator checks, not for people's hardware.
     let board_options = BOARDS.iter().filter(|b| b.loader != Loader::Emulator).map(|b| {
         html! { <option value={b.name} selected={b.name == *board}>{ format!("{} — {}", b.name, b.title) }</option> }
@@ -365,15 +404,20 @@ pub fn ExportPanel(props: &ExportPanelProps) -> Html {
                 </button>
                 { " " }
                 <button class="secondary" id="export-flash" data-testid="export-flash" onclick={onflash}
-                    disabled={busy.is_some() || chosen.loader != Loader::Stm32}
-                    title="Write the image to an STM32 in DFU mode (BOOT0 high) over WebUSB">
+                    disabled={busy.is_some() || chosen.loader == Loader::Emulator}
+                    title={flash_title}>
                     { if *busy == Some(Purpose::Flash) { "Flashing…" } else { "Flash over WebUSB" } }
                 </button>
             </p>
             if chosen.loader == Loader::Rp2040BootRom {
-                <p class="muted">{"Flashing over WebUSB speaks the STM32 ROM bootloader's DfuSe. For the Pico, \
-                    download the .uf2 and drop it onto the RPI-RP2 drive that appears when it is plugged in \
-                    with BOOTSEL held."}</p>
+                <p class="muted" data-testid="flash-how">{"Hold BOOTSEL while plugging the Pico in, then Flash: \
+                    the page writes the .bin at 0x10000000 through the boot ROM's PICOBOOT interface (\"RP2 Boot\" \
+                    in the browser's list), reads it back and reboots the Pico into it. Without WebUSB, download \
+                    the .uf2 and drop it onto the RPI-RP2 drive."}</p>
+            } else if chosen.loader == Loader::Stm32 {
+                <p class="muted" data-testid="flash-how">{"Set BOOT0 high and reset (or plug in) the board, then Flash: \
+                    the page writes the image through the STM32 ROM bootloader's DfuSe (\"STM32 BOOTLOADER\" in \
+                    the browser's list), reads it back and leaves DFU mode."}</p>
             }
             { fetch_problem }
             { export_result }
@@ -417,7 +461,7 @@ async fn template_for(templates: &Templates, board: &'static str) -> Result<Vec<
 
 /// Writes the exported image to the device, then lets go of it whatever happened.
 async fn flash_image(
-    mut dfu: Dfu,
+    mut flasher: Flasher,
     report: ExportReport,
     status: UseStateHandle<FlashStatus>,
     busy: UseStateHandle<Option<Purpose>>,
@@ -433,39 +477,80 @@ async fn flash_image(
                     .map(|(address, data)| Segment { address, data })
                     .collect(),
             };
-            let layout = dfu.layout.clone();
-            let info = DeviceInfo {
-                flash_layout: &layout,
-                ..dfu.info()
-            };
             let progress_status = status.clone();
             let mut progress = move |p: Progress| progress_status.set(FlashStatus::Working(p));
-            dfuse::flash(&mut dfu, &info, &image, &mut progress)
-                .await
-                .map_err(|e| match e {
-                    FlashError::Transport(u) => {
-                        let detail = u.detail();
-                        (u.to_string(), detail)
-                    }
-                    other => (other.to_string(), None::<&'static str>),
-                })
-                .map(|r| {
-                    format!(
-                        "Flashed {}: {} sectors erased, {} B written and read back; the board \
-                         left DFU mode and runs the image.",
-                        board.name,
-                        r.sectors_erased,
-                        format::thousands(r.bytes_written)
-                    )
-                })
+            match &mut flasher {
+                Flasher::Stm32(dfu) => flash_stm32(dfu, &image, &mut progress).await,
+                Flasher::Pico(pico) => flash_pico(pico, &image, &mut progress).await,
+            }
         }
     };
-    dfu.close().await;
+    flasher.close().await;
     status.set(match result {
         Ok(text) => FlashStatus::Done(text),
         Err((text, detail)) => FlashStatus::Failed(text, detail),
     });
     busy.set(None);
+}
+
+/// A status line, or a message and the text to show verbatim under it.
+type Outcome = Result<String, (String, Option<&'static str>)>;
+
+async fn flash_stm32(
+    dfu: &mut Dfu,
+    image: &FlashImage,
+    progress: &mut dyn FnMut(Progress),
+) -> Outcome {
+    let layout = dfu.layout.clone();
+    let info = DeviceInfo {
+        flash_layout: &layout,
+        ..dfu.info()
+    };
+    dfuse::flash(dfu, &info, image, progress)
+        .await
+        .map_err(|e| match e {
+            FlashError::Transport(u) => {
+                let detail = u.detail();
+                (u.to_string(), detail)
+            }
+            other => (other.to_string(), None),
+        })
+        .map(|r| {
+            format!(
+                "Flashed {}: {} sectors erased, {} B written and read back; the board \
+                 left DFU mode and runs the image.",
+                image.board.name,
+                r.sectors_erased,
+                format::thousands(r.bytes_written)
+            )
+        })
+}
+
+async fn flash_pico(
+    pico: &mut Picoboot,
+    image: &FlashImage,
+    progress: &mut dyn FnMut(Progress),
+) -> Outcome {
+    let info = pico.info();
+    picoboot::flash(pico, &info, image, progress)
+        .await
+        .map_err(|e| match e {
+            picoboot::FlashError::Transport(u) => {
+                let detail = u.detail();
+                (u.to_string(), detail)
+            }
+            other => (other.to_string(), None),
+        })
+        .map(|r| {
+            format!(
+                "Flashed {}: {} sectors of 4 KB erased, {} pages of 256 B written, {} B read \
+                 back; the Pico rebooted and runs the image.",
+                image.board.name,
+                r.sectors_erased,
+                format::thousands(r.pages_written),
+                format::thousands(r.bytes_written)
+            )
+        })
 }
 
 /// Object URLs for an export's files, and for the input it carries.
