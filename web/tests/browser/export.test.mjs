@@ -27,14 +27,11 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import {
+  ARTIFACTS, SHARED, TINYML, URL, assertEq, check, expectClean, finish, launch, skip, xorshiftBytes,
+} from './harness.mjs';
 
-const URL = process.env.PLAYGROUND_URL ?? 'http://127.0.0.1:8099/';
-const TINYML = process.env.TINYML ?? 'target/release/tinyml';
 const DFUSE_SIM = process.env.DFUSE_SIM ?? 'target/release/examples/dfuse_simulate';
-const SHARED = process.env.TINYML_SHARED ?? '../shared';
-const ARTIFACTS = process.env.ARTIFACTS ?? 'target/browser-artifacts';
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 const BOARDS = ['netduinoplus2', 'stm32f411-blackpill', 'stm32f407-discovery', 'pico'];
 const FORMATS = ['bin', 'hex', 'dfu', 'uf2', 'c'];
@@ -43,31 +40,7 @@ const LAYOUT_F405 = '@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg';
 const LAYOUT_F103 = '@Internal Flash  /0x08000000/128*0001Kg';
 const UDEV_RULE = 'SUBSYSTEM=="usb", ATTR{idVendor}=="0483", ATTR{idProduct}=="df11", MODE="0660", TAG+="uaccess"';
 
-fs.mkdirSync(ARTIFACTS, { recursive: true });
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tinyml-export-'));
-const results = { passed: 0, failed: 0, skipped: 0 };
-
-async function check(name, fn) {
-  try {
-    await fn();
-    results.passed++;
-    console.log(`ok      ${name}`);
-  } catch (e) {
-    results.failed++;
-    console.log(`FAILED  ${name}\n        ${String(e?.message ?? e).split('\n').join('\n        ')}`);
-  }
-}
-
-function skip(name, why) {
-  results.skipped++;
-  console.log(`skipped ${name}: ${why}`);
-}
-
-function assertEq(actual, expected, what) {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${what}: got ${a}, expected ${e}`);
-}
 
 function assertBytes(actual, expected, what) {
   if (Buffer.compare(actual, expected) === 0) return;
@@ -78,19 +51,6 @@ function assertBytes(actual, expected, what) {
 
 async function shot(page, name) {
   await page.locator('#export').screenshot({ path: path.join(ARTIFACTS, `export-${name}.png`) });
-}
-
-/** Deterministic bytes (xorshift32). */
-function someBytes(n, seed) {
-  const out = Buffer.alloc(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
 }
 
 /** `tinyml export`'s file(s): one Buffer, or for `c` the .cc and the .h. */
@@ -357,17 +317,7 @@ const tflm = path.join(SHARED, 'models', 'tflm');
 const hello = path.join(tflm, 'hello_world_int8.tflite');
 const person = path.join(tflm, 'person_detect.tflite');
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
-const context = await browser.newContext({ viewport: { width: 1360, height: 1000 }, acceptDownloads: true });
-const page = await context.newPage();
-const pageErrors = [];
-page.on('pageerror', (e) => pageErrors.push(String(e)));
-page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+const { browser, context, page } = await launch([], { width: 1360, height: 1000 }, { acceptDownloads: true });
 
 const sim = new Simulator(DFUSE_SIM);
 const scenario = { request: null, open: null, noNames: false, device: '' };
@@ -426,13 +376,13 @@ for (const m of models) {
       await page.fill('#seed', '7');
       await page.dispatchEvent('#seed', 'change');
     } else {
-      await page.setInputFiles('[data-testid=input-file]', { name: 'input.bin', mimeType: 'application/octet-stream', buffer: someBytes(need, 99) });
+      await page.setInputFiles('[data-testid=input-file]', { name: 'input.bin', mimeType: 'application/octet-stream', buffer: xorshiftBytes(need, 99) });
       await page.waitForSelector('[data-testid=input-file-name]');
     }
     const e = await pageExport(page, 'netduinoplus2', 'bin');
     input = e.input;
     assertEq(input.length, need, 'input bytes');
-    if (m.input === 'file') assertBytes(input, someBytes(need, 99), 'carried input equals the file');
+    if (m.input === 'file') assertBytes(input, xorshiftBytes(need, 99), 'carried input equals the file');
   });
   if (!input) continue;
   const inputFile = path.join(tmp, `${m.slug}-input.bin`);
@@ -615,12 +565,9 @@ await check('no WebUSB in this browser: a plain message', async () => {
   await plain.close();
 });
 
-await check('no page errors', async () => {
-  assertEq(pageErrors, [], 'page errors');
-});
+await expectClean(page);
 
 sim.close();
 await browser.close();
 fs.rmSync(tmp, { recursive: true, force: true });
-console.log(`${results.passed} passed, ${results.failed} failed, ${results.skipped} skipped`);
-process.exit(results.failed === 0 ? 0 : 1);
+finish();

@@ -56,6 +56,19 @@ export function assert(cond, what) {
 /** 85264 -> "85,264", as the engine's Display writes byte counts. */
 export const thousands = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
+/** Deterministic bytes (xorshift32): the same input for the page and the CLI. */
+export function xorshiftBytes(n, seed) {
+  const out = Buffer.alloc(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
 /** Runs the `tinyml` CLI; its stdout. */
 export function tinyml(args, opts = {}) {
   return execFileSync(TINYML, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28, ...opts });
@@ -73,13 +86,13 @@ export const BASE_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disa
  * Debian chromium with `extraArgs`, and a page whose errors and off-machine requests are
  * recorded in `page.errors` and `page.offsite` (see `expectClean`).
  */
-export async function launch(extraArgs = [], viewport = { width: 1360, height: 1000 }) {
+export async function launch(extraArgs = [], viewport = { width: 1360, height: 1000 }, contextOptions = {}) {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [...BASE_ARGS, ...extraArgs],
   });
-  const context = await browser.newContext({ viewport });
+  const context = await browser.newContext({ viewport, ...contextOptions });
   const page = await context.newPage();
   watch(page);
   return { browser, context, page };

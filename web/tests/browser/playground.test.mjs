@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   ARTIFACTS, SHARED, TINYML, URL, assertEq, check, expectClean, finish, launch, shot, skip, thousands,
+  xorshiftBytes,
 } from './harness.mjs';
 import { execFileSync } from 'node:child_process';
 
@@ -36,18 +37,6 @@ function inspect(model) {
   }
 }
 
-/** Deterministic input bytes (xorshift32), the same for the page and the CLI. */
-function inputBytes(n, seed) {
-  const out = Buffer.alloc(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 async function loadModel(page, file) {
   await page.setInputFiles('[data-testid=model-file]', file);
@@ -176,7 +165,7 @@ async function testModel(page, file, slug) {
 
   await check(`${slug}: a run's output bytes equal tinyml run on the same input`, async () => {
     const need = cli.inputs.reduce((s, t) => s + t.bytes, 0);
-    const input = inputBytes(need, 12345);
+    const input = xorshiftBytes(need, 12345);
     const inFile = path.join(tmp, `${slug}-input.bin`);
     fs.writeFileSync(inFile, input);
     const outFiles = cli.outputs.map((_, i) => path.join(tmp, `${slug}-out${i}.bin`));
