@@ -23,13 +23,14 @@
 //   CHROMIUM        the browser (/usr/bin/chromium)
 // Prints one line per check and closes with "N passed, N failed, N skipped".
 
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
   ARTIFACTS, SHARED, TINYML, URL, assertEq, check, expectClean, finish, launch, skip, xorshiftBytes,
 } from './harness.mjs';
+import { Simulator, assertBytes } from './usb_sim.mjs';
 
 const DFUSE_SIM = process.env.DFUSE_SIM ?? 'target/release/examples/dfuse_simulate';
 
@@ -41,13 +42,6 @@ const LAYOUT_F103 = '@Internal Flash  /0x08000000/128*0001Kg';
 const UDEV_RULE = 'SUBSYSTEM=="usb", ATTR{idVendor}=="0483", ATTR{idProduct}=="df11", MODE="0660", TAG+="uaccess"';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tinyml-export-'));
-
-function assertBytes(actual, expected, what) {
-  if (Buffer.compare(actual, expected) === 0) return;
-  let at = 0;
-  while (at < actual.length && at < expected.length && actual[at] === expected[at]) at++;
-  throw new Error(`${what}: ${actual.length} B vs ${expected.length} B, first difference at byte ${at}`);
-}
 
 async function shot(page, name) {
   await page.locator('#export').screenshot({ path: path.join(ARTIFACTS, `export-${name}.png`) });
@@ -145,45 +139,6 @@ async function pageExport(page, board, format, save = false) {
   }
   const input = format === 'c' ? null : await linkBytes(page, '[data-testid=export-input]');
   return { files, names: links, input };
-}
-
-/** The Rust simulator of the STM32F4 bootloader, one request per line. */
-class Simulator {
-  constructor(bin) {
-    this.child = spawn(bin, ['--serve'], { stdio: ['pipe', 'pipe', 'inherit'] });
-    this.buffer = '';
-    this.waiting = [];
-    this.queue = Promise.resolve();
-    this.child.stdout.setEncoding('utf8');
-    this.child.stdout.on('data', (d) => {
-      this.buffer += d;
-      let i;
-      while ((i = this.buffer.indexOf('\n')) >= 0) {
-        const line = this.buffer.slice(0, i);
-        this.buffer = this.buffer.slice(i + 1);
-        this.waiting.shift()?.(line);
-      }
-    });
-  }
-
-  ask(line) {
-    const answer = this.queue.then(() => new Promise((resolve) => {
-      this.waiting.push(resolve);
-      this.child.stdin.write(`${line}\n`);
-    }));
-    this.queue = answer.catch(() => {});
-    return answer;
-  }
-
-  async must(line) {
-    const a = await this.ask(line);
-    if (!a.startsWith('ok')) throw new Error(`simulator: ${line} -> ${a}`);
-    return a.slice(3);
-  }
-
-  close() {
-    this.child.stdin.end();
-  }
 }
 
 /**

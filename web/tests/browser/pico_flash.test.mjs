@@ -19,64 +19,19 @@
 // Usage: node pico_flash.test.mjs   (scripts/test sets the variables of harness.mjs, and
 //   DFUSE_SIM  path of deploy's `dfuse_simulate` example binary)
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
   URL, TINYML, SHARED, ARTIFACTS, check, assert, assertEq, launch, expectClean, finish,
 } from './harness.mjs';
+import { Simulator, assertBytes } from './usb_sim.mjs';
 
 const DFUSE_SIM = process.env.DFUSE_SIM ?? 'target/release/examples/dfuse_simulate';
 const UDEV_RULE = 'SUBSYSTEM=="usb", ATTR{idVendor}=="2e8a", ATTR{idProduct}=="0003", MODE="0660", TAG+="uaccess"';
 const hello = path.join(SHARED, 'models', 'tflm', 'hello_world_int8.tflite');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tinyml-pico-'));
-
-function assertBytes(actual, expected, what) {
-  if (Buffer.compare(actual, expected) === 0) return;
-  let at = 0;
-  while (at < actual.length && at < expected.length && actual[at] === expected[at]) at++;
-  throw new Error(`${what}: ${actual.length} B vs ${expected.length} B, first difference at byte ${at}`);
-}
-
-/** The Rust simulator of the boot ROM, one request per line. */
-class Simulator {
-  constructor(bin) {
-    this.child = spawn(bin, ['--serve', '--device', 'rp2040'], { stdio: ['pipe', 'pipe', 'inherit'] });
-    this.buffer = '';
-    this.waiting = [];
-    this.queue = Promise.resolve();
-    this.child.stdout.setEncoding('utf8');
-    this.child.stdout.on('data', (d) => {
-      this.buffer += d;
-      let i;
-      while ((i = this.buffer.indexOf('\n')) >= 0) {
-        const line = this.buffer.slice(0, i);
-        this.buffer = this.buffer.slice(i + 1);
-        this.waiting.shift()?.(line);
-      }
-    });
-  }
-
-  ask(line) {
-    const answer = this.queue.then(() => new Promise((resolve) => {
-      this.waiting.push(resolve);
-      this.child.stdin.write(`${line}\n`);
-    }));
-    this.queue = answer.catch(() => {});
-    return answer;
-  }
-
-  async must(line) {
-    const a = await this.ask(line);
-    if (!a.startsWith('ok')) throw new Error(`simulator: ${line} -> ${a}`);
-    return a.slice(3);
-  }
-
-  close() {
-    this.child.stdin.end();
-  }
-}
 
 /**
  * The fake `navigator.usb`, run in the page before its scripts: the boot ROM's descriptors
@@ -209,7 +164,7 @@ function fakePicoUsb() {
 }
 
 const { browser, context, page } = await launch();
-const sim = new Simulator(DFUSE_SIM);
+const sim = new Simulator(DFUSE_SIM, ['--device', 'rp2040']);
 const scenario = { request: null, open: null, noPicoboot: false };
 await page.exposeFunction('__picoSim', (line) => sim.ask(line));
 await page.exposeFunction('__usbScenario', () => scenario);
