@@ -12,7 +12,7 @@ use std::rc::Rc;
 use gloo_file::callbacks::FileReader;
 use yew::prelude::*;
 
-use super::widgets::{ConfusionTable, Progress, RasterView, ScoreBars};
+use super::widgets::{use_pen, ConfusionTable, PenEvent, Progress, RasterView, ScoreBars};
 use super::{load_pair, use_runner, DemoProps, DemoStats};
 use crate::demo_core::digit::{preprocess, render, Stroke, SIDE};
 use crate::demo_core::mnist::{TestSet, PIXELS};
@@ -230,7 +230,6 @@ pub fn DigitsDemo(props: &DemoProps) -> Html {
     let files = use_state(|| (None::<web_sys::File>, None::<web_sys::File>));
     let held_out = use_state(|| false);
     let readers = use_mut_ref(Vec::<FileReader>::new);
-    let surface = use_node_ref();
 
     // The board chosen: load both models in its arena.
     {
@@ -281,43 +280,18 @@ pub fn DigitsDemo(props: &DemoProps) -> Html {
     }
 
     // Pointer (mouse, pen, touch) to the surface's own 280 × 280 pixels.
-    let to_canvas = {
-        let surface = surface.clone();
-        move |e: &PointerEvent| -> Option<(f32, f32)> {
-            let el = surface.cast::<web_sys::Element>()?;
-            let r = el.get_bounding_client_rect();
-            if r.width() <= 0.0 || r.height() <= 0.0 {
-                return None;
-            }
-            let x = (e.client_x() as f64 - r.left()) * CANVAS as f64 / r.width();
-            let y = (e.client_y() as f64 - r.top()) * CANVAS as f64 / r.height();
-            Some((x as f32, y as f32))
-        }
-    };
-    let onpointerdown = {
-        let (drawing, to_canvas, surface) =
-            (drawing.dispatcher(), to_canvas.clone(), surface.clone());
-        Callback::from(move |e: PointerEvent| {
-            e.prevent_default();
-            if let Some(el) = surface.cast::<web_sys::Element>() {
-                let _ = el.set_pointer_capture(e.pointer_id());
-            }
-            if let Some((x, y)) = to_canvas(&e) {
-                drawing.dispatch(Pen::Down(x, y));
-            }
-        })
-    };
-    let onpointermove = {
-        let (drawing, to_canvas) = (drawing.dispatcher(), to_canvas.clone());
-        Callback::from(move |e: PointerEvent| {
-            if let Some((x, y)) = to_canvas(&e) {
-                drawing.dispatch(Pen::Move(x, y));
-            }
-        })
-    };
-    let onpointerup = {
+    let pen = {
         let drawing = drawing.dispatcher();
-        Callback::from(move |_: PointerEvent| drawing.dispatch(Pen::Up))
+        use_pen(
+            CANVAS as f64,
+            Callback::from(move |e| {
+                drawing.dispatch(match e {
+                    PenEvent::Down(x, y) => Pen::Down(x as f32, y as f32),
+                    PenEvent::Move(x, y) => Pen::Move(x as f32, y as f32),
+                    PenEvent::Up => Pen::Up,
+                })
+            }),
+        )
     };
     let onclear = {
         let drawing = drawing.dispatcher();
@@ -415,10 +389,10 @@ pub fn DigitsDemo(props: &DemoProps) -> Html {
             }
             <div class="digits-row">
                 <div class="draw-box">
-                    <svg ref={surface} class="draw-surface" data-testid="digits-canvas"
+                    <svg ref={pen.surface.clone()} class="draw-surface" data-testid="digits-canvas"
                          viewBox={format!("0 0 {CANVAS} {CANVAS}")}
-                         {onpointerdown} onpointermove={onpointermove}
-                         onpointerup={onpointerup.clone()} onpointercancel={onpointerup}>
+                         onpointerdown={pen.down.clone()} onpointermove={pen.moved.clone()}
+                         onpointerup={pen.up.clone()} onpointercancel={pen.up.clone()}>
                         <rect x="0" y="0" width={CANVAS.to_string()} height={CANVAS.to_string()} class="draw-bg" />
                         { for drawing.strokes.iter().map(|s| html! {
                             <polyline class="ink" stroke-width={BRUSH.to_string()}

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::motion::MotionButton;
-use super::widgets::{RasterView, ScoreBars};
+use super::widgets::{use_pen, PenEvent, RasterView, ScoreBars};
 use super::{fetch_bytes, load_pair, use_runner, DemoProps, DemoStats};
 use crate::demo_core::pair::{ModelPair, PairScores};
 use crate::demo_core::quant::argmax;
@@ -151,7 +151,6 @@ pub fn WandDemo(props: &DemoProps) -> Html {
         }))
     };
     let generation = use_mut_ref(|| 0u32);
-    let surface = use_node_ref();
 
     {
         let dispatcher = state.dispatcher();
@@ -221,44 +220,18 @@ pub fn WandDemo(props: &DemoProps) -> Html {
         );
     }
 
-    let to_surface = {
-        let surface = surface.clone();
-        move |e: &PointerEvent| -> Option<(f64, f64)> {
-            let el = surface.cast::<web_sys::Element>()?;
-            let r = el.get_bounding_client_rect();
-            if r.width() <= 0.0 || r.height() <= 0.0 {
-                return None;
-            }
-            Some((
-                (e.client_x() as f64 - r.left()) * SURFACE / r.width(),
-                (e.client_y() as f64 - r.top()) * SURFACE / r.height(),
-            ))
-        }
-    };
-    let onpointerdown = {
-        let (gesture, to_surface, surface) =
-            (gesture.dispatcher(), to_surface.clone(), surface.clone());
-        Callback::from(move |e: PointerEvent| {
-            e.prevent_default();
-            if let Some(el) = surface.cast::<web_sys::Element>() {
-                let _ = el.set_pointer_capture(e.pointer_id());
-            }
-            if let Some((x, y)) = to_surface(&e) {
-                gesture.dispatch(Pen::Down(x, y));
-            }
-        })
-    };
-    let onpointermove = {
-        let (gesture, to_surface) = (gesture.dispatcher(), to_surface.clone());
-        Callback::from(move |e: PointerEvent| {
-            if let Some((x, y)) = to_surface(&e) {
-                gesture.dispatch(Pen::Move(x, y));
-            }
-        })
-    };
-    let onpointerup = {
+    let pen = {
         let gesture = gesture.dispatcher();
-        Callback::from(move |_: PointerEvent| gesture.dispatch(Pen::Up))
+        use_pen(
+            SURFACE,
+            Callback::from(move |e| {
+                gesture.dispatch(match e {
+                    PenEvent::Down(x, y) => Pen::Down(x, y),
+                    PenEvent::Move(x, y) => Pen::Move(x, y),
+                    PenEvent::Up => Pen::Up,
+                })
+            }),
+        )
     };
     let onmotionstroke = {
         let gesture = gesture.dispatcher();
@@ -289,10 +262,10 @@ pub fn WandDemo(props: &DemoProps) -> Html {
             }
             <div class="wand-row">
                 <div class="draw-box">
-                    <svg ref={surface} class="draw-surface" data-testid="wand-canvas"
+                    <svg ref={pen.surface.clone()} class="draw-surface" data-testid="wand-canvas"
                          viewBox={format!("0 0 {SURFACE} {SURFACE}")}
-                         {onpointerdown} {onpointermove}
-                         onpointerup={onpointerup.clone()} onpointercancel={onpointerup}>
+                         onpointerdown={pen.down.clone()} onpointermove={pen.moved.clone()}
+                         onpointerup={pen.up.clone()} onpointercancel={pen.up.clone()}>
                         <rect x="0" y="0" width={SURFACE.to_string()} height={SURFACE.to_string()} class="draw-bg" />
                         <polyline class="wand-ink"
                             points={shown.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect::<Vec<_>>().join(" ")} />

@@ -157,3 +157,76 @@ pub fn ConfusionTable(props: &ConfusionTableProps) -> Html {
         </table>
     }
 }
+
+/// What a pointer does on a drawing surface, in the surface's own coordinates.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PenEvent {
+    /// Pressed at (x, y).
+    Down(f64, f64),
+    /// Moved to (x, y) (pressed or not: the page's state knows).
+    Move(f64, f64),
+    /// Released or cancelled.
+    Up,
+}
+
+/// The pointer handlers of a drawing surface: attach `surface` as its `ref` and the three
+/// callbacks to `onpointerdown`, `onpointermove` and `onpointerup`/`onpointercancel`.
+pub struct Pen {
+    /// The surface element.
+    pub surface: NodeRef,
+    /// `onpointerdown`: captures the pointer, so a stroke leaving the surface still ends.
+    pub down: Callback<PointerEvent>,
+    /// `onpointermove`.
+    pub moved: Callback<PointerEvent>,
+    /// `onpointerup` and `onpointercancel`.
+    pub up: Callback<PointerEvent>,
+}
+
+/// Mouse, pen and touch on a surface drawn `size` × `size` units wide (whatever its CSS size),
+/// reported to `on` in those units.
+#[hook]
+pub fn use_pen(size: f64, on: Callback<PenEvent>) -> Pen {
+    let surface = use_node_ref();
+    let to_surface = {
+        let surface = surface.clone();
+        move |e: &PointerEvent| -> Option<(f64, f64)> {
+            let r = surface
+                .cast::<web_sys::Element>()?
+                .get_bounding_client_rect();
+            if r.width() <= 0.0 || r.height() <= 0.0 {
+                return None;
+            }
+            Some((
+                (e.client_x() as f64 - r.left()) * size / r.width(),
+                (e.client_y() as f64 - r.top()) * size / r.height(),
+            ))
+        }
+    };
+    let down = {
+        let (on, to_surface, surface) = (on.clone(), to_surface.clone(), surface.clone());
+        Callback::from(move |e: PointerEvent| {
+            e.prevent_default();
+            if let Some(el) = surface.cast::<web_sys::Element>() {
+                let _ = el.set_pointer_capture(e.pointer_id());
+            }
+            if let Some((x, y)) = to_surface(&e) {
+                on.emit(PenEvent::Down(x, y));
+            }
+        })
+    };
+    let moved = {
+        let on = on.clone();
+        Callback::from(move |e: PointerEvent| {
+            if let Some((x, y)) = to_surface(&e) {
+                on.emit(PenEvent::Move(x, y));
+            }
+        })
+    };
+    let up = Callback::from(move |_: PointerEvent| on.emit(PenEvent::Up));
+    Pen {
+        surface,
+        down,
+        moved,
+        up,
+    }
+}
