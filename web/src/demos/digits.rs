@@ -255,7 +255,7 @@ pub fn DigitsDemo(props: &DemoProps) -> Html {
     // A stroke finished (or the models arrived): preprocess the drawing and classify it.
     {
         let (runner, dispatcher, image) = (runner.clone(), state.dispatcher(), image.clone());
-        let ready = state.pair.int8.is_some() && state.pair.float.is_some();
+        let ready = state.pair.ready();
         let deps = (drawing.finished, state.pair.gen, ready);
         let strokes = drawing.strokes.clone();
         use_effect_with(deps, move |&(finished, gen, ready)| {
@@ -446,7 +446,7 @@ pub fn DigitsDemo(props: &DemoProps) -> Html {
                     {" only the held-out digits (every fifth), as the model card"}
                 </label>
                 <button data-testid="digits-evaluate" onclick={onevaluate}
-                        disabled={state.pair.int8.is_none() || state.pair.float.is_none()}>{"Evaluate"}</button>
+                        disabled={!state.pair.ready()}>{"Evaluate"}</button>
             </div>
             if let Some(e) = &state.eval_error {
                 <p class="error" data-testid="digits-eval-error">{ e }</p>

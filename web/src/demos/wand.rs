@@ -188,7 +188,7 @@ pub fn WandDemo(props: &DemoProps) -> Html {
     // A stroke complete (or the models arrived): rasterise it and classify it.
     {
         let (runner, dispatcher, raster) = (runner.clone(), state.dispatcher(), raster.clone());
-        let ready = state.pair.int8.is_some() && state.pair.float.is_some();
+        let ready = state.pair.ready();
         let points = gesture.points.clone();
         use_effect_with(
             (gesture.finished, state.pair.gen, ready),
